@@ -1,0 +1,39 @@
+// Whole-file reads and writes, including the crash-safe atomic write.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+namespace berth {
+
+// Opens a path with O_CLOEXEC added.
+Result<UniqueFd> open_file(const std::string& path, int flags, mode_t mode = 0);
+
+Result<std::string> read_file(const std::string& path);
+Result<std::string> read_fd(int fd);
+
+// Writes data with a single write(2), as cgroup and /proc files need.
+Result<void> write_file(const std::string& path, std::string_view data, int flags = O_WRONLY | O_TRUNC);
+
+// Writes to a temp file beside path, fsyncs, renames over path and fsyncs the
+// directory: readers see the old or the new content, never a mix.
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+
+// Writes all of data to fd, retrying short writes and EINTR.
+Result<void> write_all(int fd, std::string_view data);
+
+// mkdir -p with mode for the directories it creates.
+Result<void> make_dirs(const std::string& path, mode_t mode = 0755);
+
+// rm -rf; a missing path is not an error.
+Result<void> remove_all(const std::string& path);
+
+bool path_exists(const std::string& path);
+
+}  // namespace berth

@@ -1,0 +1,21 @@
+#include "base/json.h"
+
+namespace berth {
+
+Result<Json> parse_json(std::string_view text) {
+  Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    // Parse again for the position and reason nlohmann reports.
+    try {
+      (void)Json::parse(text);
+    } catch (const Json::parse_error& e) {
+      std::string what = e.what();
+      auto pos = what.find("parse error");
+      return fail("invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+    }
+    return fail("invalid JSON");
+  }
+  return doc;
+}
+
+}  // namespace berth
