@@ -12,6 +12,7 @@
 
 #include <functional>
 
+#include "base/file.h"
 #include "runtime/console.h"
 #include "runtime/hooks.h"
 #include "runtime/process.h"
@@ -116,6 +117,8 @@ Result<void> setup_container(const InitConfig& config, const SyncSocket& sync) {
   std::string state_json = TRY(sync.expect(SyncType::kGo)).text;
   TRY(run_hooks(spec.hooks.create_container, "createContainer", state_json));
   TRY(enter_rootfs(config.rootfs, config.no_pivot));
+  // The working directory is made while the rootfs may still be written.
+  if (::access(spec.process->cwd.c_str(), F_OK) != 0) TRY(make_dirs(spec.process->cwd, 0755));
 
   std::optional<Pty> pty;
   if (spec.process->terminal) {
@@ -139,7 +142,7 @@ Result<void> setup_container(const InitConfig& config, const SyncSocket& sync) {
   TRY(sync.send(SyncType::kCreated));
   TRY(wait_for_start(config, sync));
   TRY(run_hooks(spec.hooks.start_container, "startContainer", state_json));
-  return exec_process(*spec.process, spec.linux->seccomp, executable, config.preserve_fds, true);
+  return exec_process(*spec.process, spec.linux->seccomp, executable, config.preserve_fds);
 }
 
 Result<void> setup_exec(const ExecConfig& config, const SyncSocket& sync) {
@@ -153,7 +156,7 @@ Result<void> setup_exec(const ExecConfig& config, const SyncSocket& sync) {
   std::string executable = TRY(find_executable(process));
   TRY(sync.send(SyncType::kCreated));
   TRY(sync.expect(SyncType::kStart));
-  return exec_process(process, *config.seccomp, executable, config.preserve_fds, false);
+  return exec_process(process, *config.seccomp, executable, config.preserve_fds);
 }
 
 }  // namespace

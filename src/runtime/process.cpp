@@ -128,8 +128,7 @@ Result<std::string> find_executable(const oci::Process& process) {
 }
 
 Result<void> exec_process(const oci::Process& process, const std::optional<oci::Seccomp>& seccomp,
-                          const std::string& executable, int preserve_fds, bool create_cwd) {
-  if (create_cwd && ::access(process.cwd.c_str(), F_OK) != 0) TRY(make_dirs(process.cwd, 0755));
+                          const std::string& executable, int preserve_fds) {
   if (::chdir(process.cwd.c_str()) != 0) return fail_errno("chdir to cwd (\"" + process.cwd + "\") set in config.json");
   for (const auto& limit : process.rlimits) {
     int resource = TRY(rlimit_resource(limit.type));

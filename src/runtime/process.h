@@ -23,6 +23,6 @@ std::vector<std::string> process_environment(const oci::Process& process);
 // the order that keeps each step permitted, then closes inherited fds above
 // 2 + preserve_fds and execs. Returns only on failure.
 Result<void> exec_process(const oci::Process& process, const std::optional<oci::Seccomp>& seccomp,
-                          const std::string& executable, int preserve_fds, bool create_cwd);
+                          const std::string& executable, int preserve_fds);
 
 }  // namespace berth::runtime

@@ -24,7 +24,10 @@ Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
   }
 }
 
-Result<UniqueFd> make_in_root(int root_fd, const std::string& path, bool is_file, mode_t mode) {
+namespace {
+
+Result<UniqueFd> make_in_root_at_depth(int root_fd, const std::string& path, bool is_file, mode_t mode, int depth) {
+  if (depth > 40) return fail("create " + path + " in rootfs: too many levels of symbolic links", ELOOP);
   if (auto fd = open_in_root(root_fd, path, O_PATH)) return fd;
   else if (fd.error().code() != ENOENT) return std::unexpected(fd.error());
 
@@ -34,7 +37,7 @@ Result<UniqueFd> make_in_root(int root_fd, const std::string& path, bool is_file
   std::string parent = slash == 0 || slash == std::string::npos ? "/" : trimmed.substr(0, slash);
   std::string name = trimmed.substr(slash + 1);
   if (name.empty() || name == "." || name == "..") return fail("invalid path " + path + " in rootfs");
-  auto parent_fd = TRY(make_in_root(root_fd, parent, false, 0755));
+  auto parent_fd = TRY(make_in_root_at_depth(root_fd, parent, false, 0755, depth + 1));
   auto dir = TRY(open_in_root(parent_fd.get(), ".", O_RDONLY | O_DIRECTORY));
   if (is_file) {
     int fd = ::openat(dir.get(), name.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -43,7 +46,22 @@ Result<UniqueFd> make_in_root(int root_fd, const std::string& path, bool is_file
   } else if (::mkdirat(dir.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
     return fail_errno("mkdir " + path + " in rootfs");
   }
+  // A dangling symlink (often absolute, meant for inside the container):
+  // create what it points to, resolved inside the rootfs.
+  char target[4096];
+  ssize_t n = ::readlinkat(dir.get(), name.c_str(), target, sizeof target - 1);
+  if (n > 0) {
+    target[n] = 0;
+    std::string next = target[0] == '/' ? std::string(target) : parent + "/" + target;
+    return make_in_root_at_depth(root_fd, next, is_file, mode, depth + 1);
+  }
   return open_in_root(root_fd, path, O_PATH);
+}
+
+}  // namespace
+
+Result<UniqueFd> make_in_root(int root_fd, const std::string& path, bool is_file, mode_t mode) {
+  return make_in_root_at_depth(root_fd, path, is_file, mode, 0);
 }
 
 }  // namespace berth::runtime
