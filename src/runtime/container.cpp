@@ -160,7 +160,9 @@ Result<Runtime::Launched> Runtime::launch(const std::string& id, const CreateOpt
   ScopeGuard remove_state([&] { (void)store_.remove(id); });
   UniqueFd fifo;
   if (via_fifo) {
-    if (::mkfifo(store_.fifo_path(id).c_str(), 0622) != 0) return fail_errno("create exec fifo");
+    // Writable by all: the container's root may be an unprivileged host uid.
+    if (::mkfifo(store_.fifo_path(id).c_str(), 0622) != 0 || ::chmod(store_.fifo_path(id).c_str(), 0622) != 0)
+      return fail_errno("create exec fifo");
     fifo = UniqueFd(::open(store_.fifo_path(id).c_str(), O_PATH | O_CLOEXEC));
     if (!fifo) return fail_errno("open exec fifo");
   }

@@ -107,7 +107,7 @@ Result<void> wait_for_start(const InitConfig& config, const SyncSocket& sync) {
   return {};
 }
 
-Result<void> setup_container(const InitConfig& config, const SyncSocket& sync) {
+Result<void> setup_container(const InitConfig& config, SyncSocket& sync) {
   const oci::Spec& spec = *config.spec;
   ::umask(0);
   bool userns = spec.linux->find_namespace("user") != nullptr;
@@ -140,6 +140,9 @@ Result<void> setup_container(const InitConfig& config, const SyncSocket& sync) {
     return fail_errno("setsid");
   }
   TRY(sync.send(SyncType::kCreated));
+  // After create returns nobody reads the sync socket: from here on errors
+  // go to stderr (see die()).
+  if (config.fifo_fd >= 0) sync.close();
   TRY(wait_for_start(config, sync));
   TRY(run_hooks(spec.hooks.start_container, "startContainer", state_json));
   return exec_process(*spec.process, spec.linux->seccomp, executable, config.preserve_fds);
