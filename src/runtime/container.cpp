@@ -269,6 +269,12 @@ Result<void> Runtime::start(const std::string& id) {
   char byte;
   if (!(fds[0].revents & POLLIN) || ::read(fifo.get(), &byte, 1) != 1) return fail("container process exited before start");
   ::unlink(store_.fifo_path(id).c_str());
+  // The process holds its end open (close-on-exec) through the
+  // startContainer hooks: end of file means it has exec'd, and only then
+  // may the poststart hooks run.
+  pollfd hangup{fifo.get(), POLLIN, 0};
+  while (::poll(&hangup, 1, -1) >= 0 || errno == EINTR)
+    if (hangup.revents & POLLHUP) break;
   auto spec = TRY(oci::parse_spec_json(record.config));
   auto hooked = run_hooks(spec.hooks.poststart, "poststart", hook_state(id, "running", record.pid, record.bundle, spec.annotations));
   if (!hooked) std::cerr << "berth-runtime: warning: " << hooked.error().message() << "\n";

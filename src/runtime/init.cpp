@@ -95,16 +95,17 @@ Result<void> join_session_keyring(const std::string& id) {
   return {};
 }
 
-// Waits until `start` opens the exec fifo for reading, then tells it so.
-Result<void> wait_for_start(const InitConfig& config, const SyncSocket& sync) {
+// Waits until `start` opens the exec fifo for reading and tells it so. The
+// returned end stays open until exec closes it, which `start` waits for.
+Result<UniqueFd> wait_for_start(const InitConfig& config, const SyncSocket& sync) {
   if (config.fifo_fd < 0) {
     TRY(sync.expect(SyncType::kStart));
-    return {};
+    return UniqueFd();
   }
   UniqueFd fifo(::open(fd_path(config.fifo_fd).c_str(), O_WRONLY | O_CLOEXEC));
   if (!fifo) return fail_errno("open exec fifo");
   if (::write(fifo.get(), "0", 1) != 1) return fail_errno("write exec fifo");
-  return {};
+  return fifo;
 }
 
 Result<void> setup_container(const InitConfig& config, SyncSocket& sync) {
@@ -143,7 +144,7 @@ Result<void> setup_container(const InitConfig& config, SyncSocket& sync) {
   // After create returns nobody reads the sync socket: from here on errors
   // go to stderr (see die()).
   if (config.fifo_fd >= 0) sync.close();
-  TRY(wait_for_start(config, sync));
+  UniqueFd started = TRY(wait_for_start(config, sync));
   TRY(run_hooks(spec.hooks.start_container, "startContainer", state_json));
   return exec_process(*spec.process, spec.linux->seccomp, executable, config.preserve_fds);
 }
