@@ -35,7 +35,10 @@ template <typename T>
   requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
 Result<void> read_value(const Json& j, const std::string& path, T& out) {
   if (std::is_unsigned_v<T>) {
-    if (!j.is_number_unsigned()) return type_error(path, "an unsigned integer");
+    // Parsed text stores non-negative integers as unsigned; JSON built in
+    // code may hold them as signed.
+    if (!j.is_number_integer() || (!j.is_number_unsigned() && j.get<int64_t>() < 0))
+      return type_error(path, "an unsigned integer");
     uint64_t v = j.get<uint64_t>();
     if (v > std::numeric_limits<T>::max()) return fail(path + ": out of range");
     out = static_cast<T>(v);
