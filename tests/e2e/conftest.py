@@ -1,118 +1,12 @@
-"""Fixtures for end-to-end tests: the real binaries, run as root, each test
-with its own state root, bundle and cgroup, and a check at teardown that
-nothing leaked (processes, cgroups, mounts, state)."""
+"""Fixtures for end-to-end tests: each test gets its own state root, bundle
+and cgroup, and a check at teardown that nothing leaked."""
 
 import json
-import os
-import shutil
-import subprocess
-import tempfile
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("BERTH_BIN", REPO / "build" / "bin"))
-BUSYBOX = "/bin/busybox"
-
-
-def pytest_configure(config):
-    if os.geteuid() != 0:
-        pytest.exit("the end-to-end tests run containers and need root", returncode=1)
-
-
-def make_busybox_rootfs(rootfs: Path):
-    """A rootfs from Debian's busybox-static: the binary and a link per applet."""
-    (rootfs / "bin").mkdir(parents=True)
-    shutil.copy2(BUSYBOX, rootfs / "bin" / "busybox")
-    applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True, check=True).stdout.split()
-    for applet in applets:
-        if applet != "busybox":
-            os.symlink("busybox", rootfs / "bin" / applet)
-    for d in ("etc", "tmp", "proc", "sys", "dev", "root", "var"):
-        (rootfs / d).mkdir(exist_ok=True)
-    (rootfs / "tmp").chmod(0o1777)
-    (rootfs / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
-    (rootfs / "etc" / "group").write_text("root:x:0:\ntty:x:5:\nnogroup:x:65534:\n")
-
-
-class Bundle:
-    """An OCI bundle: rootfs plus config.json, editable as a dict."""
-
-    def __init__(self, path: Path, config: dict):
-        self.path = path
-        self.rootfs = path / "rootfs"
-        self.config = config
-
-    def command(self, *args):
-        self.config["process"]["args"] = list(args)
-        return self
-
-    def write(self):
-        (self.path / "config.json").write_text(json.dumps(self.config))
-        return self
-
-
-class Runtime:
-    """berth-runtime with a private state root."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.binary = str(BIN / "berth-runtime")
-
-    def __call__(self, *args, timeout=60, check=False):
-        # Output goes to files, not pipes: a created container keeps the
-        # runtime's stdio open, so a pipe would never reach end of file.
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            returncode = subprocess.run([self.binary, "--root", str(self.root), *map(str, args)], stdin=subprocess.DEVNULL,
-                                        stdout=out, stderr=err, timeout=timeout).returncode
-            out.seek(0)
-            err.seek(0)
-            result = subprocess.CompletedProcess(args, returncode, out.read().decode(), err.read().decode())
-        if check and result.returncode != 0:
-            raise AssertionError(f"berth-runtime {' '.join(map(str, args))} failed ({result.returncode}): {result.stderr}")
-        return result
-
-    def state(self, container_id):
-        return json.loads(self("state", container_id, check=True).stdout)
-
-    def ids(self):
-        if not self.root.exists():
-            return []
-        return [d.name for d in self.root.iterdir()]
-
-
-def wait_for(condition, timeout=10.0, interval=0.02):
-    """Polls condition until it is true; fails the test after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except (AssertionError, json.JSONDecodeError):
-            pass
-        time.sleep(interval)
-    raise AssertionError("condition not met within %.1fs" % timeout)
-
-
-def cgroup_dirs(cgroup_path: str):
-    """Every directory a cgroup path names, in each mounted hierarchy."""
-    found = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        pre, _, post = line.partition(" - ")
-        if post.split()[0] in ("cgroup", "cgroup2"):
-            mount_point = pre.split()[4]
-            candidate = Path(mount_point + cgroup_path)
-            if candidate.exists():
-                found.append(candidate)
-    return found
-
-
-def mounts_under(path: Path):
-    text = Path("/proc/self/mountinfo").read_text()
-    return [line for line in text.splitlines() if str(path) in line]
+from berthtest import Bundle, Runtime, cgroup_dirs, make_busybox_rootfs, mounts_under
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import cgroup_dirs
+from berthtest import cgroup_dirs
 
 
 def assert_clean_failure(result, runtime, bundle, message):
@@ -79,7 +79,7 @@ def test_operations_in_the_wrong_state(runtime, bundle, container_id):
     runtime("create", "--bundle", bundle.path, container_id, check=True)
     assert "is not running" in runtime("pause", container_id).stderr
     runtime("start", container_id, check=True)
-    from conftest import wait_for
+    from berthtest import wait_for
     wait_for(lambda: runtime.state(container_id)["status"] == "stopped")
     assert "cannot start a container that is stopped" in runtime("start", container_id).stderr
     assert "is not running" in runtime("kill", container_id).stderr

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import wait_for
+from berthtest import wait_for
 
 
 def recording_hook(tmp_path, name):

@@ -4,7 +4,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import cgroup_dirs, mounts_under, wait_for
+from berthtest import cgroup_dirs, mounts_under, wait_for
 
 
 def create_and_start(runtime, bundle, container_id, *command):

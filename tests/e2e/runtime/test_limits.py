@@ -1,6 +1,6 @@
 """cgroup limits: set from linux.resources and enforced by the kernel."""
 
-from conftest import cgroup_dirs
+from berthtest import cgroup_dirs
 
 MiB = 1024 * 1024
 

@@ -3,7 +3,7 @@
 import os
 import subprocess
 
-from conftest import wait_for
+from berthtest import wait_for
 
 
 def test_run_prints_output_and_returns_exit_code(runtime, bundle, container_id):

@@ -4,7 +4,7 @@ import os
 import socket
 import threading
 
-from conftest import wait_for
+from berthtest import wait_for
 
 
 class ConsoleSocket:
