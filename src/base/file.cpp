@@ -54,12 +54,12 @@ Result<void> write_file(const std::string& path, std::string_view data, int flag
   return {};
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool durable) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     auto fd = TRY(open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     auto written = write_all(fd.get(), data);
-    if (!written || ::fsync(fd.get()) != 0) {
+    if (!written || (durable && ::fsync(fd.get()) != 0)) {
       Error err = written ? Error::from_errno("fsync " + tmp) : written.error().wrap(tmp);
       ::unlink(tmp.c_str());
       return std::unexpected(err);
@@ -70,6 +70,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
     ::unlink(tmp.c_str());
     return fail_errno("rename " + tmp + " to " + path, err);
   }
+  if (!durable) return {};
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   auto dfd = TRY(open_file(dir, O_RDONLY | O_DIRECTORY));

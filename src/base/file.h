@@ -22,8 +22,10 @@ Result<std::string> read_fd(int fd);
 Result<void> write_file(const std::string& path, std::string_view data, int flags = O_WRONLY | O_TRUNC);
 
 // Writes to a temp file beside path, fsyncs, renames over path and fsyncs the
-// directory: readers see the old or the new content, never a mix.
-Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+// directory: readers see the old or the new content, never a mix, even after
+// a crash. durable=false skips the fsyncs, for state that a reboot makes
+// meaningless anyway (under /run).
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644, bool durable = true);
 
 // Writes all of data to fd, retrying short writes and EINTR.
 Result<void> write_all(int fd, std::string_view data);

@@ -7,7 +7,7 @@ Result<Json> parse_json(std::string_view text) {
   if (doc.is_discarded()) {
     // Parse again for the position and reason nlohmann reports.
     try {
-      (void)Json::parse(text);
+      Json again = Json::parse(text);
     } catch (const Json::parse_error& e) {
       std::string what = e.what();
       auto pos = what.find("parse error");

@@ -101,7 +101,7 @@ void kill_and_wait(const ContainerRecord& record, Cgroup& cgroup) {
 
 Result<void> write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return {};
-  TRY_CTX(write_file_atomic(path, std::to_string(pid), 0644), "write pid file");
+  TRY_CTX(write_file_atomic(path, std::to_string(pid), 0644, /*durable=*/false), "write pid file");
   return {};
 }
 

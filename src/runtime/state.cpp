@@ -78,7 +78,8 @@ Result<void> StateStore::save(const ContainerRecord& r) {
   Json j = {{"id", r.id},           {"pid", r.pid},         {"pid_start_time", r.pid_start_time},
             {"bundle", r.bundle},   {"rootfs", r.rootfs},   {"created", r.created},
             {"owner", r.owner},     {"config", r.config}};
-  return write_file_atomic(dir(r.id) + "/state.json", j.dump(), 0600);
+  // The containers do not outlive a reboot, so neither need their state.
+  return write_file_atomic(dir(r.id) + "/state.json", j.dump(), 0600, /*durable=*/false);
 }
 
 Result<ContainerRecord> StateStore::load(const std::string& id) const {
