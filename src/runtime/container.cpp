@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -138,6 +139,48 @@ Result<void> wait_for_exec(const SyncSocket& sync) {
   return {};
 }
 
+// The processes a container setup forks: the first child, which enters
+// the namespaces and exits, and the container process it forks with
+// CLONE_PARENT. Until released, both are killed if setup fails.
+class SetupProcesses {
+ public:
+  SetupProcesses() = default;
+  SetupProcesses(const SetupProcesses&) = delete;
+  SetupProcesses& operator=(const SetupProcesses&) = delete;
+  ~SetupProcesses() {
+    for (pid_t pid : {first_, container_}) {
+      if (pid <= 0) continue;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+
+  // Forks the first child to run child_main (which never returns), moves it
+  // into the cgroup and then lets it go on.
+  Result<void> fork_first(const std::function<void()>& child_main, Cgroup& cgroup, SyncSocket& sync) {
+    first_ = ::fork();
+    if (first_ < 0) return fail_errno("fork");
+    if (first_ == 0) child_main();
+    TRY(cgroup.add_process(first_));
+    return sync.send(SyncType::kGo);
+  }
+
+  // The first child reported the container process and exits: reap it.
+  void container_forked(pid_t pid) {
+    container_ = pid;
+    ::waitpid(first_, nullptr, 0);
+    first_ = 0;
+  }
+
+  pid_t first() const { return first_; }
+  pid_t container() const { return container_; }
+  void release() { first_ = container_ = 0; }
+
+ private:
+  pid_t first_ = 0;
+  pid_t container_ = 0;
+};
+
 }  // namespace
 
 struct Runtime::Launched {
@@ -176,45 +219,31 @@ Result<Runtime::Launched> Runtime::launch(const std::string& id, const CreateOpt
   if (::chdir(bundle.c_str()) != 0) return fail_errno("chdir " + bundle);
   InitConfig config{&spec, id, rootfs, cgroup.get(), child_end.fd(), console.theirs.get(), fifo.get(),
                     options.preserve_fds, options.no_pivot, !options.no_new_keyring, std::move(plan)};
-  pid_t first = ::fork();
-  if (first < 0) return fail_errno("fork");
-  if (first == 0) {
-    sync.close();
-    container_child(config);
-  }
+  SetupProcesses processes;
+  TRY(processes.fork_first(
+      [&] {
+        sync.close();
+        container_child(config);
+      },
+      *cgroup, sync));
   child_end.close();
   console.theirs.reset();
   config.namespaces.joins.clear();
-
-  pid_t pid = 0;
-  ScopeGuard kill_children([&] {
-    if (first > 0) {
-      ::kill(first, SIGKILL);
-      ::waitpid(first, nullptr, 0);
-    }
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  });
-  TRY(cgroup->add_process(first));
-  TRY(sync.send(SyncType::kGo));
   for (bool created = false; !created;) {
     auto message = TRY(sync.receive());
     switch (message.type) {
       case SyncType::kUsernsCreated: {
-        std::string proc = "/proc/" + std::to_string(first);
+        std::string proc = "/proc/" + std::to_string(processes.first());
         TRY_CTX(write_file(proc + "/uid_map", id_map_text(spec.linux->uid_mappings)), "write uid_map");
         TRY_CTX(write_file(proc + "/gid_map", id_map_text(spec.linux->gid_mappings)), "write gid_map");
         TRY(sync.send(SyncType::kGo));
         break;
       }
       case SyncType::kChildPid:
-        pid = static_cast<pid_t>(message.value);
-        ::waitpid(first, nullptr, 0);
-        first = 0;
+        processes.container_forked(static_cast<pid_t>(message.value));
         break;
       case SyncType::kRunHooks: {
+        pid_t pid = processes.container();
         std::string state = hook_state(id, "creating", pid, bundle, spec.annotations);
         TRY(run_hooks(spec.hooks.prestart, "prestart", state));
         TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", state));
@@ -235,6 +264,7 @@ Result<Runtime::Launched> Runtime::launch(const std::string& id, const CreateOpt
 
   ContainerRecord& record = launched.record;
   record.id = id;
+  pid_t pid = processes.container();
   record.pid = pid;
   record.pid_start_time = process_start_time(pid).value_or(0);
   record.bundle = bundle;
@@ -245,7 +275,7 @@ Result<Runtime::Launched> Runtime::launch(const std::string& id, const CreateOpt
   TRY(store_.save(record));
   TRY(write_pid_file(options.pid_file, pid));
   launched.sync = std::move(sync);
-  kill_children.dismiss();
+  processes.release();
   remove_cgroup.dismiss();
   remove_state.dismiss();
   return launched;
@@ -373,39 +403,25 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& options) {
   auto [sync, child_end] = TRY(SyncSocket::make_pair());
   ExecConfig config{&options.process, &spec.linux->seccomp, child_end.fd(), console.theirs.get(), options.preserve_fds,
                     std::move(plan)};
-  pid_t first = ::fork();
-  if (first < 0) return fail_errno("fork");
-  if (first == 0) {
-    sync.close();
-    exec_child(config);
-  }
+  SetupProcesses processes;
+  TRY(processes.fork_first(
+      [&] {
+        sync.close();
+        exec_child(config);
+      },
+      *cgroup, sync));
   child_end.close();
   console.theirs.reset();
   config.namespaces.joins.clear();
-
-  pid_t pid = 0;
-  ScopeGuard kill_children([&] {
-    if (first > 0) {
-      ::kill(first, SIGKILL);
-      ::waitpid(first, nullptr, 0);
-    }
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  });
-  TRY(cgroup->add_process(first));
-  TRY(sync.send(SyncType::kGo));
-  pid = static_cast<pid_t>(TRY(sync.expect(SyncType::kChildPid)).value);
-  ::waitpid(first, nullptr, 0);
-  first = 0;
+  processes.container_forked(static_cast<pid_t>(TRY(sync.expect(SyncType::kChildPid)).value));
   TRY(sync.expect(SyncType::kCreated));
   UniqueFd master;
   if (console.ours) master = TRY(receive_fd(console.ours.get()));
+  pid_t pid = processes.container();
   TRY(write_pid_file(options.pid_file, pid));
   TRY(sync.send(SyncType::kStart));
   TRY(wait_for_exec(sync));
-  kill_children.dismiss();
+  processes.release();
   if (options.detach) return 0;
   return wait_foreground(pid, master.get());
 }
