@@ -37,7 +37,9 @@ Result<void> write_cgroup_file(const std::string& dir, const std::string& file, 
 Result<void> remove_cgroup_dir(const std::string& dir);
 
 std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& path, bool relative);
-std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& path, bool relative);
+// root is the cgroup2 mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified in
+// the hybrid layout (where only tests use it directly).
+std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& path, bool relative, const std::string& root = "/sys/fs/cgroup");
 
 // cgroup v2 has no devices controller: an eBPF program attached to the
 // cgroup decides each device access.

@@ -15,8 +15,6 @@ namespace berth::runtime {
 
 namespace {
 
-constexpr const char* kRoot = "/sys/fs/cgroup";
-
 // cgroup v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000), as runc and crun map it.
 uint64_t shares_to_weight(uint64_t shares) { return shares == 0 ? 100 : 1 + ((shares - 2) * 9999) / 262142; }
 
@@ -25,16 +23,16 @@ uint64_t blkio_to_io_weight(uint64_t weight) { return 1 + ((weight - 10) * 9999)
 
 class CgroupV2 final : public Cgroup {
  public:
-  CgroupV2(const std::string& path, bool relative) {
+  CgroupV2(const std::string& path, bool relative, const std::string& root) : root_(root) {
     std::string base = relative ? own_cgroup("") : "";
     if (base == "/") base.clear();
-    dir_ = std::string(kRoot) + base + (relative ? "/" : "") + path;
-    base_len_ = std::string(kRoot).size() + base.size();
+    dir_ = root + base + (relative ? "/" : "") + path;
+    base_len_ = root.size() + base.size();
   }
 
   Result<void> create() override {
     // Enable every available controller in each ancestor so the leaf gets them.
-    std::string current = kRoot;
+    std::string current = root_;
     std::string rest = dir_.substr(current.size());
     size_t pos = 0;
     while (pos < rest.size()) {
@@ -183,14 +181,15 @@ class CgroupV2 final : public Cgroup {
     return remove_cgroup_dir(dir);
   }
 
+  std::string root_;  // the cgroup2 mount point
   std::string dir_;
   size_t base_len_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& path, bool relative) {
-  return std::make_unique<CgroupV2>(path, relative);
+std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& path, bool relative, const std::string& root) {
+  return std::make_unique<CgroupV2>(path, relative, root);
 }
 
 }  // namespace berth::runtime
