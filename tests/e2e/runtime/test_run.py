@@ -1,5 +1,6 @@
 """berth-runtime run: the container's process, its isolation and its exit status."""
 
+import json
 import os
 import subprocess
 
@@ -190,3 +191,31 @@ def test_symlink_in_rootfs_cannot_redirect_a_mount_outside(runtime, bundle, cont
     assert result.stdout == "ok\n", result.stderr
     # The absolute symlink resolved inside the rootfs, never to the host path.
     assert list(outside.iterdir()) == []
+
+
+def test_no_new_privileges(runtime, bundle, container_id):
+    bundle.command("grep", "NoNewPrivs", "/proc/self/status").write()
+    assert runtime("run", "--bundle", bundle.path, container_id).stdout.split() == ["NoNewPrivs:", "1"]
+    bundle.config["process"]["noNewPrivileges"] = False
+    bundle.write()
+    assert runtime("run", "--bundle", bundle.path, container_id).stdout.split() == ["NoNewPrivs:", "0"]
+
+
+def test_namespaces_joined_by_path(runtime, bundle, container_id, tmp_path):
+    bundle.config["hostname"] = "first"
+    bundle.command("sleep", "600").write()
+    runtime("run", "--detach", "--bundle", bundle.path, container_id, check=True)
+    first_pid = runtime.state(container_id)["pid"]
+
+    second = dict(bundle.config)
+    second["hostname"] = ""
+    second["linux"] = dict(bundle.config["linux"], cgroupsPath=bundle.cgroup_path + "-second")
+    second["linux"]["namespaces"] = [
+        {"type": t, "path": f"/proc/{first_pid}/ns/{p}"} for t, p in (("network", "net"), ("ipc", "ipc"), ("uts", "uts"))
+    ] + [{"type": "mount"}, {"type": "pid"}]
+    second["process"] = dict(bundle.config["process"], args=["sh", "-c", "hostname; readlink /proc/self/ns/net"])
+    (bundle.path / "config.json").write_text(json.dumps(second))
+    result = runtime("run", "--bundle", bundle.path, container_id + "-2")
+    hostname, netns = result.stdout.split()
+    assert hostname == "first", result.stderr
+    assert netns == os.readlink(f"/proc/{first_pid}/ns/net")

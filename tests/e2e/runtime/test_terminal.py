@@ -1,8 +1,15 @@
 """A terminal through --console-socket: the pty master arrives by SCM_RIGHTS."""
 
+import fcntl
 import os
+import pty
+import select
 import socket
+import struct
+import subprocess
+import termios
 import threading
+import time
 
 from berthtest import wait_for
 
@@ -84,3 +91,51 @@ def test_terminal_without_console_socket_is_an_error_for_create(runtime, bundle,
     assert result.returncode == 1
     assert "--console-socket is required" in result.stderr
     assert runtime.ids() == []
+
+
+def run_under_pty(argv, send=b"", timeout=10):
+    """Runs argv with a pty as its stdio, as a user's terminal; returns (status, output)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    if send:
+        os.write(master, send)
+    output = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    return proc.wait(timeout=timeout), output.decode(errors="replace").replace("\r\n", "\n")
+
+
+def test_run_with_terminal_in_the_foreground_proxies_the_users_terminal(runtime, bundle, container_id):
+    bundle.config["process"]["terminal"] = True
+    bundle.command("sh", "-c", "tty; read line; echo got:$line; exit 5").write()
+    status, output = run_under_pty([runtime.binary, "--root", str(runtime.root), "run", "--bundle", str(bundle.path), container_id],
+                                   send=b"typed\n")
+    assert status == 5
+    assert "/dev/pts/0" in output
+    assert "got:typed" in output
+    assert runtime.ids() == []
+
+
+def test_exec_with_tty(runtime, bundle, container_id):
+    bundle.command("sleep", "600").write()
+    runtime("run", "--detach", "--bundle", bundle.path, container_id, check=True)
+    status, output = run_under_pty([runtime.binary, "--root", str(runtime.root), "exec", "-t", container_id,
+                                    "sh", "-c", "tty; stty size; exit 3"])
+    assert status == 3
+    lines = output.splitlines()
+    assert lines[0].startswith("/dev/pts/")
+    assert lines[1] == "40 120"  # the caller's window size
