@@ -21,6 +21,7 @@
 #include "runtime/console.h"
 #include "runtime/foreground.h"
 #include "runtime/hooks.h"
+#include "runtime/rootfs.h"
 #include "runtime/init.h"
 #include "runtime/seccomp.h"
 #include "runtime/capabilities.h"
@@ -59,6 +60,7 @@ Result<BundleConfig> load_bundle_config(const std::string& bundle) {
     return fail(bundle + "/config.json: linux.uidMappings: required with a new user namespace");
   if (spec.process->capabilities) TRY_CTX(parse_capabilities(*spec.process->capabilities), bundle + "/config.json");
   if (linux.seccomp) TRY_CTX(validate_seccomp(*linux.seccomp), bundle + "/config.json");
+  TRY_CTX(validate_sysctls(linux), bundle + "/config.json");
   return BundleConfig{std::move(json), std::move(spec)};
 }
 

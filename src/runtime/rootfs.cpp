@@ -231,6 +231,23 @@ Result<void> enter_rootfs(const std::string& rootfs, bool no_pivot) {
   return {};
 }
 
+Result<void> validate_sysctls(const oci::Linux& linux) {
+  auto owns = [&](const char* type) { return linux.find_namespace(type) != nullptr; };
+  static const std::vector<std::string> kIpcSysctls = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                                       "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  for (const auto& [key, value] : linux.sysctl) {
+    bool isolated = false;
+    if (std::ranges::find(kIpcSysctls, key) != kIpcSysctls.end() || key.starts_with("fs.mqueue."))
+      isolated = owns("ipc");
+    else if (key.starts_with("net."))
+      isolated = owns("network");
+    else if (key == "kernel.hostname" || key == "kernel.domainname")
+      isolated = owns("uts");
+    if (!isolated) return fail("linux.sysctl: \"" + key + "\" is not in a separate kernel namespace of the container");
+  }
+  return {};
+}
+
 Result<void> finish_rootfs(const oci::Spec& spec) {
   const auto& linux = *spec.linux;
   for (const auto& [key, value] : linux.sysctl) {

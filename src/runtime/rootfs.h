@@ -23,6 +23,10 @@ Result<void> mount_rootfs(const RootfsContext& ctx);
 // Switches the root to the rootfs (pivot_root, or MS_MOVE + chroot when no_pivot).
 Result<void> enter_rootfs(const std::string& rootfs, bool no_pivot);
 
+// Refuses sysctls that are not isolated by one of the container's own
+// namespaces: writing them would change the host.
+Result<void> validate_sysctls(const oci::Linux& linux);
+
 // After pivot_root: sysctls, masked and read-only paths, hostname, a
 // read-only root, and the rootfs propagation.
 Result<void> finish_rootfs(const oci::Spec& spec);

@@ -27,6 +27,7 @@ def assert_clean_failure(result, runtime, bundle, message):
     (lambda c: c["linux"]["namespaces"].append({"type": "pid"}), 'duplicate namespace "pid"'),
     (lambda c: c["process"]["capabilities"]["bounding"].append("CAP_BOGUS"), 'unknown capability "CAP_BOGUS"'),
     (lambda c: c["linux"]["resources"].update(memory={"limit": "lots"}), "linux.resources.memory.limit: must be an integer"),
+    (lambda c: c["linux"].update(sysctl={"vm.swappiness": "10"}), '"vm.swappiness" is not in a separate kernel namespace'),
     (lambda c: c["process"].update(args=["/no/such/binary"]), 'exec: "/no/such/binary": stat /no/such/binary: no such file or directory'),
     (lambda c: c["process"].update(args=["no-such-command"]), 'exec: "no-such-command": executable file not found in $PATH'),
     (lambda c: c["root"].update(path="missing-rootfs"), "rootfs: "),
