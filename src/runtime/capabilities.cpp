@@ -3,6 +3,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace berth::runtime {
@@ -39,6 +40,19 @@ Result<CapabilitySets> parse_capabilities(const oci::Capabilities& caps) {
   sets.permitted = TRY(parse_set(caps.permitted, "permitted"));
   sets.ambient = TRY(parse_set(caps.ambient, "ambient"));
   return sets;
+}
+
+std::vector<std::string> drop_unavailable_capabilities(oci::Capabilities& caps) {
+  std::vector<std::string> removed;
+  for (auto* set : {&caps.bounding, &caps.effective, &caps.inheritable, &caps.permitted, &caps.ambient}) {
+    std::erase_if(*set, [&](const std::string& name) {
+      cap_value_t value;
+      if (cap_from_name(name.c_str(), &value) != 0 || prctl(PR_CAPBSET_READ, value, 0, 0, 0) == 1) return false;
+      if (std::ranges::find(removed, name) == removed.end()) removed.push_back(name);
+      return true;
+    });
+  }
+  return removed;
 }
 
 Result<void> apply_bounding_set(const CapabilitySets& sets) {

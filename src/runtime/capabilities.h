@@ -15,6 +15,10 @@ struct CapabilitySets {
 // Capability names ("CAP_SYS_ADMIN") to bit sets; an unknown name is an error.
 Result<CapabilitySets> parse_capabilities(const oci::Capabilities& caps);
 
+// Removes from every set the capabilities the runtime itself lacks (its
+// bounding set): nobody can grant them. Returns the names removed.
+std::vector<std::string> drop_unavailable_capabilities(oci::Capabilities& caps);
+
 // Drops from the bounding set what is not in it; needs CAP_SETPCAP, so it
 // runs before the uid changes.
 Result<void> apply_bounding_set(const CapabilitySets& sets);

@@ -23,6 +23,7 @@
 #include "runtime/hooks.h"
 #include "runtime/rootfs.h"
 #include "runtime/init.h"
+#include "runtime/process.h"
 #include "runtime/seccomp.h"
 #include "runtime/capabilities.h"
 #include "runtime/sync.h"
@@ -59,9 +60,17 @@ Result<BundleConfig> load_bundle_config(const std::string& bundle) {
   if (const auto* user = linux.find_namespace("user"); user && user->path.empty() && linux.uid_mappings.empty())
     return fail(bundle + "/config.json: linux.uidMappings: required with a new user namespace");
   if (spec.process->capabilities) TRY_CTX(parse_capabilities(*spec.process->capabilities), bundle + "/config.json");
+  for (const auto& limit : spec.process->rlimits) TRY_CTX(rlimit_resource(limit.type), bundle + "/config.json");
   if (linux.seccomp) TRY_CTX(validate_seccomp(*linux.seccomp), bundle + "/config.json");
   TRY_CTX(validate_sysctls(linux), bundle + "/config.json");
   return BundleConfig{std::move(json), std::move(spec)};
+}
+
+// A capability the runtime does not hold cannot be given to the container:
+// say so, and leave it out rather than fail at exec with EPERM.
+void warn_unavailable_capabilities(oci::Capabilities& caps) {
+  for (const auto& name : drop_unavailable_capabilities(caps))
+    std::cerr << "berth-runtime: warning: " << name << " is not in the runtime's bounding set; the process will not have it\n";
 }
 
 std::string id_map_text(const std::vector<oci::IdMapping>& mappings) {
@@ -196,6 +205,7 @@ Result<Runtime::Launched> Runtime::launch(const std::string& id, const CreateOpt
   TRY(validate_id(id));
   std::string bundle = TRY_CTX(absolute_path(options.bundle), "bundle");
   auto [config_json, spec] = TRY(load_bundle_config(bundle));
+  if (spec.process->capabilities) warn_unavailable_capabilities(*spec.process->capabilities);
   std::string rootfs = TRY_CTX(absolute_path(spec.root.path.starts_with('/') ? spec.root.path : bundle + "/" + spec.root.path),
                                "rootfs");
   auto console = TRY(console_channel(options.console_socket, spec.process->terminal, proxy_terminal));
@@ -303,13 +313,18 @@ Result<void> Runtime::start(const std::string& id) {
   ::unlink(store_.fifo_path(id).c_str());
   // The process holds its end open (close-on-exec) through the
   // startContainer hooks: end of file means it has exec'd, and only then
-  // may the poststart hooks run.
+  // may the poststart hooks run. Anything written first is why it could not.
+  std::string failure;
   pollfd hangup{fifo.get(), POLLIN, 0};
-  while (::poll(&hangup, 1, -1) >= 0 || errno == EINTR)
-    if (hangup.revents & POLLHUP) break;
+  while (::poll(&hangup, 1, -1) >= 0 || errno == EINTR) {
+    char buf[4096];
+    ssize_t n = ::read(fifo.get(), buf, sizeof buf);
+    if (n > 0) failure.append(buf, static_cast<size_t>(n));
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
+  }
+  if (!failure.empty()) return fail(failure);
   auto spec = TRY(oci::parse_spec_json(record.config));
-  auto hooked = run_hooks(spec.hooks.poststart, "poststart", hook_state(id, "running", record.pid, record.bundle, spec.annotations));
-  if (!hooked) std::cerr << "berth-runtime: warning: " << hooked.error().message() << "\n";
+  run_hooks_warning(spec.hooks.poststart, "poststart", hook_state(id, "running", record.pid, record.bundle, spec.annotations));
   return {};
 }
 
@@ -326,8 +341,7 @@ Result<int> Runtime::run(const std::string& id, const CreateOptions& options, bo
     (void)destroy(record);
     return std::unexpected(started.error());
   }
-  auto hooked = run_hooks(spec.hooks.poststart, "poststart", hook_state(id, "running", record.pid, record.bundle, spec.annotations));
-  if (!hooked) std::cerr << "berth-runtime: warning: " << hooked.error().message() << "\n";
+  run_hooks_warning(spec.hooks.poststart, "poststart", hook_state(id, "running", record.pid, record.bundle, spec.annotations));
   if (detach) return 0;
   auto status = wait_foreground(record.pid, launched.pty_master.get());
   TRY(destroy(record));
@@ -365,8 +379,7 @@ Result<void> Runtime::destroy(const ContainerRecord& record) {
   auto cgroup = TRY(open_cgroup(spec.linux->cgroups_path, record.id));
   kill_and_wait(record, *cgroup);
   TRY(cgroup->destroy());
-  auto hooked = run_hooks(spec.hooks.poststop, "poststop", hook_state(record.id, "stopped", 0, record.bundle, spec.annotations));
-  if (!hooked) std::cerr << "berth-runtime: warning: " << hooked.error().message() << "\n";
+  run_hooks_warning(spec.hooks.poststop, "poststop", hook_state(record.id, "stopped", 0, record.bundle, spec.annotations));
   return store_.remove(record.id);
 }
 
@@ -389,8 +402,13 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& options) {
   if (status != Status::kRunning && status != Status::kCreated)
     return fail("cannot exec in a " + status_text(status) + " container");
   auto spec = TRY(oci::parse_spec_json(record.config));
-  if (options.process.capabilities) TRY(parse_capabilities(*options.process.capabilities));
-  auto console = TRY(console_channel(options.console_socket, options.process.terminal, !options.detach));
+  oci::Process process = options.process;
+  if (process.capabilities) {
+    TRY(parse_capabilities(*process.capabilities));
+    warn_unavailable_capabilities(*process.capabilities);
+  }
+  for (const auto& limit : process.rlimits) TRY(rlimit_resource(limit.type));
+  auto console = TRY(console_channel(options.console_socket, process.terminal, !options.detach));
 
   NamespacePlan plan;
   for (const auto& ns : spec.linux->namespaces) {
@@ -403,7 +421,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& options) {
   }
   auto cgroup = TRY(open_cgroup(spec.linux->cgroups_path, id));
   auto [sync, child_end] = TRY(SyncSocket::make_pair());
-  ExecConfig config{&options.process, &spec.linux->seccomp, child_end.fd(), console.theirs.get(), options.preserve_fds,
+  ExecConfig config{&process, &spec.linux->seccomp, child_end.fd(), console.theirs.get(), options.preserve_fds,
                     std::move(plan)};
   SetupProcesses processes;
   TRY(processes.fork_first(

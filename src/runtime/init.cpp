@@ -145,8 +145,17 @@ Result<void> setup_container(const InitConfig& config, SyncSocket& sync) {
   // go to stderr (see die()).
   if (config.fifo_fd >= 0) sync.close();
   UniqueFd started = TRY(wait_for_start(config, sync));
-  TRY(run_hooks(spec.hooks.start_container, "startContainer", state_json));
-  return exec_process(*spec.process, spec.linux->seccomp, executable, config.preserve_fds);
+  auto launched = [&]() -> Result<void> {
+    TRY(run_hooks(spec.hooks.start_container, "startContainer", state_json));
+    return exec_process(*spec.process, spec.linux->seccomp, executable, config.preserve_fds);
+  }();
+  // Still here: the process did not exec. `start` reads the reason from the
+  // fifo (the sync socket is gone by now).
+  if (started) {
+    (void)write_all(started.get(), launched.error().message());
+    ::_exit(127);
+  }
+  return launched;
 }
 
 Result<void> setup_exec(const ExecConfig& config, const SyncSocket& sync) {

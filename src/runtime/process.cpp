@@ -33,20 +33,6 @@ bool is_executable_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }
 
-Result<int> rlimit_resource(const std::string& name) {
-  static constexpr std::array<std::pair<const char*, int>, 16> kLimits = {{
-      {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_FSIZE", RLIMIT_FSIZE},         {"RLIMIT_DATA", RLIMIT_DATA},
-      {"RLIMIT_STACK", RLIMIT_STACK},   {"RLIMIT_CORE", RLIMIT_CORE},           {"RLIMIT_RSS", RLIMIT_RSS},
-      {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_NOFILE", RLIMIT_NOFILE},       {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-      {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_LOCKS", RLIMIT_LOCKS},         {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-      {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-  }};
-  for (auto [n, value] : kLimits)
-    if (name == n) return value;
-  return fail("process.rlimits: unknown rlimit \"" + name + "\"");
-}
-
 Result<void> set_oom_score_adj(int value) {
   // Lowering the score needs CAP_SYS_RESOURCE; writing the value the
   // process already has is a no-op that must not fail for lack of it.
@@ -83,6 +69,20 @@ Result<void> set_credentials(const oci::User& user) {
 }
 
 }  // namespace
+
+Result<int> rlimit_resource(const std::string& name) {
+  static constexpr std::array<std::pair<const char*, int>, 16> kLimits = {{
+      {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_FSIZE", RLIMIT_FSIZE},         {"RLIMIT_DATA", RLIMIT_DATA},
+      {"RLIMIT_STACK", RLIMIT_STACK},   {"RLIMIT_CORE", RLIMIT_CORE},           {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_NOFILE", RLIMIT_NOFILE},       {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+      {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_LOCKS", RLIMIT_LOCKS},         {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+      {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+  }};
+  for (auto [n, value] : kLimits)
+    if (name == n) return value;
+  return fail("process.rlimits: unknown rlimit \"" + name + "\"");
+}
 
 std::vector<std::string> process_environment(const oci::Process& process) {
   std::vector<std::string> env = process.env;

@@ -10,6 +10,9 @@
 
 namespace berth::runtime {
 
+// The setrlimit resource for a name such as "RLIMIT_NOFILE".
+Result<int> rlimit_resource(const std::string& name);
+
 // Finds args[0] in the PATH of the process environment, as the container
 // would see it: `exec: "foo": executable file not found in $PATH`.
 Result<std::string> find_executable(const oci::Process& process);

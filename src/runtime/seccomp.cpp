@@ -46,6 +46,9 @@ Result<Filter> compile(const oci::Seccomp& profile) {
   uint32_t default_action = TRY(parse_action(profile.default_action, profile.default_errno_ret, "linux.seccomp.defaultAction"));
   Filter filter(seccomp_init(default_action), seccomp_release);
   if (!filter) return fail("linux.seccomp: cannot initialise the filter");
+  // libseccomp sets no_new_privs before loading unless told not to; the
+  // process spec's noNewPrivileges alone decides that.
+  seccomp_attr_set(filter.get(), SCMP_FLTATR_CTL_NNP, 0);
   for (const auto& arch : profile.architectures) {
     uint32_t token = TRY(parse_arch(arch));
     int rc = seccomp_arch_add(filter.get(), token);

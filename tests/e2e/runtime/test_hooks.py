@@ -62,3 +62,19 @@ def test_hook_timeout(runtime, bundle, container_id):
     assert result.returncode == 1
     assert "prestart hook /bin/sleep: timed out after 1s" in result.stderr
     assert runtime.ids() == []
+
+
+def test_failing_poststart_and_poststop_hooks_warn_and_the_rest_still_run(runtime, bundle, container_id, tmp_path):
+    bundle.config["hooks"] = {
+        "poststart": [{"path": "/bin/false"}, recording_hook(tmp_path, "poststart")],
+        "poststop": [{"path": "/bin/false"}, recording_hook(tmp_path, "poststop")],
+    }
+    bundle.command("sleep", "600").write()
+    runtime("create", "--bundle", bundle.path, container_id, check=True)
+    started = runtime("start", container_id)
+    assert started.returncode == 0
+    assert "warning: poststart hook /bin/false: exit status 1" in started.stderr
+    deleted = runtime("delete", "--force", container_id)
+    assert deleted.returncode == 0
+    assert "warning: poststop hook /bin/false: exit status 1" in deleted.stderr
+    assert [name for name, _ in read_log(tmp_path)] == ["poststart", "poststop"]

@@ -53,3 +53,11 @@ def test_bad_profile_is_rejected_at_create(runtime, bundle, container_id):
     assert result.returncode == 1
     assert 'linux.seccomp.syscalls[0].action: unknown action "SCMP_ACT_EXPLODE"' in result.stderr
     assert runtime.ids() == []
+
+
+def test_seccomp_leaves_no_new_privs_to_the_process_spec(runtime, bundle, container_id):
+    bundle.config["linux"]["seccomp"] = profile({"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"})
+    bundle.config["process"]["noNewPrivileges"] = False
+    bundle.command("grep", "NoNewPrivs", "/proc/self/status").write()
+    result = runtime("run", "--bundle", bundle.path, container_id)
+    assert result.stdout.split() == ["NoNewPrivs:", "0"], result.stderr
