@@ -6,7 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "runtime/safe_path.h"
+#include "base/safe_path.h"
 
 namespace berth::runtime {
 

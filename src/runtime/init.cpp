@@ -17,7 +17,7 @@
 #include "runtime/hooks.h"
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
-#include "runtime/safe_path.h"
+#include "base/safe_path.h"
 #include "runtime/sync.h"
 
 namespace berth::runtime {

@@ -15,7 +15,7 @@
 #include "base/file.h"
 #include "runtime/devices.h"
 #include "runtime/mount_options.h"
-#include "runtime/safe_path.h"
+#include "base/safe_path.h"
 
 namespace berth::runtime {
 

@@ -1,4 +1,4 @@
-#include "runtime/safe_path.h"
+#include "base/safe_path.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -6,7 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace berth::runtime {
+namespace berth {
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
@@ -64,4 +64,4 @@ Result<UniqueFd> make_in_root(int root_fd, const std::string& path, bool is_file
   return make_in_root_at_depth(root_fd, path, is_file, mode, 0);
 }
 
-}  // namespace berth::runtime
+}  // namespace berth

@@ -1,5 +1,6 @@
-// Paths inside a container's rootfs resolved with openat2(RESOLVE_IN_ROOT),
-// so a symlink in the image cannot lead a mount or a device node outside.
+// Paths inside a root directory (a container's rootfs, a layer being
+// unpacked) resolved with openat2(RESOLVE_IN_ROOT), so no symlink inside can
+// lead outside.
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 
-namespace berth::runtime {
+namespace berth {
 
 // Opens path (absolute, inside root) relative to root_fd, as if root_fd were "/".
 Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags);
@@ -19,4 +20,4 @@ Result<UniqueFd> make_in_root(int root_fd, const std::string& path, bool is_file
 // "/proc/self/fd/N": a path the mount syscalls accept for an fd.
 std::string fd_path(int fd);
 
-}  // namespace berth::runtime
+}  // namespace berth

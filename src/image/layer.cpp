@@ -1,0 +1,258 @@
+#include "image/layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <array>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "base/file.h"
+#include "base/safe_path.h"
+
+namespace berth::image {
+
+namespace {
+
+constexpr std::string_view kWhiteoutPrefix = ".wh.";
+constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
+
+using Archive = std::unique_ptr<archive, int (*)(archive*)>;
+
+std::string join(const std::vector<std::string>& parts, size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count; ++i) out += "/" + parts[i];
+  return out.empty() ? "/" : out;
+}
+
+// Removes name (a file or a whole tree) from the directory dir_fd.
+Result<void> remove_entry(int dir_fd, const std::string& name) {
+  if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT) return {};
+  if (errno != EISDIR) return fail_errno("remove " + name);
+  UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!sub) return fail_errno("open " + name);
+  DIR* dir = ::fdopendir(::dup(sub.get()));
+  if (!dir) return fail_errno("open " + name);
+  std::vector<std::string> children;
+  while (dirent* e = ::readdir(dir))
+    if (std::string_view(e->d_name) != "." && std::string_view(e->d_name) != "..") children.emplace_back(e->d_name);
+  ::closedir(dir);
+  for (const auto& child : children) TRY(remove_entry(sub.get(), child));
+  if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0) return fail_errno("remove " + name);
+  return {};
+}
+
+class LayerWriter {
+ public:
+  LayerWriter(UniqueFd root, WhiteoutMode mode) : root_(std::move(root)), mode_(mode) {}
+
+  Result<void> apply(archive* in, archive_entry* entry, ApplyStats& stats) {
+    std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
+    auto parts = TRY_CTX(layer_path_components(name), "layer entry \"" + name + "\"");
+    if (parts.empty()) return {};  // the layer's root itself
+    std::string base = parts.back();
+    std::string parent_path = join(parts, parts.size() - 1);
+    auto parent = TRY(make_in_root(root_.get(), parent_path, false));
+    ++stats.entries;
+
+    if (base == kOpaqueMarker) return opaque(parent.get(), parent_path);
+    if (base.starts_with(kWhiteoutPrefix)) return whiteout(parent.get(), base.substr(kWhiteoutPrefix.size()));
+    std::string path = join(parts, parts.size());
+    written_.insert(path);
+
+    mode_t type = archive_entry_filetype(entry);
+    if (const char* link = archive_entry_hardlink(entry)) return hardlink(parent.get(), base, link);
+    // Whatever was there goes, except a directory that stays a directory.
+    struct stat existing;
+    bool exists = ::fstatat(parent.get(), base.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
+    if (exists && !(type == AE_IFDIR && S_ISDIR(existing.st_mode))) TRY(remove_entry(parent.get(), base));
+
+    mode_t perm = archive_entry_perm(entry);
+    switch (type) {
+      case AE_IFDIR:
+        if (!(exists && S_ISDIR(existing.st_mode)) && ::mkdirat(parent.get(), base.c_str(), 0700) != 0)
+          return fail_errno("mkdir " + path);
+        break;
+      case AE_IFREG:
+        TRY(write_file_entry(in, parent.get(), base, path, archive_entry_size(entry), stats));
+        break;
+      case AE_IFLNK:
+        if (::symlinkat(archive_entry_symlink(entry), parent.get(), base.c_str()) != 0) return fail_errno("symlink " + path);
+        break;
+      case AE_IFCHR:
+      case AE_IFBLK:
+      case AE_IFIFO:
+        if (::mknodat(parent.get(), base.c_str(), type | perm, makedev(archive_entry_rdevmajor(entry), archive_entry_rdevminor(entry))) != 0)
+          return fail_errno("mknod " + path);
+        break;
+      default:
+        return fail("layer entry \"" + name + "\": unsupported file type");
+    }
+    return set_metadata(entry, parent.get(), base, path, type);
+  }
+
+  // Directory times change as entries land in them: set them last.
+  Result<void> finish() {
+    for (const auto& [path, times] : directory_times_) {
+      auto fd = TRY(open_in_root(root_.get(), path, O_PATH | O_DIRECTORY));
+      if (::utimensat(fd.get(), "", times.data(), AT_EMPTY_PATH) != 0) return fail_errno("set times of " + path);
+    }
+    return {};
+  }
+
+ private:
+  Result<void> write_file_entry(archive* in, int parent, const std::string& base, const std::string& path, int64_t file_size,
+                               ApplyStats& stats) {
+    UniqueFd out(::openat(parent, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out) return fail_errno("create " + path);
+    const void* block;
+    size_t size;
+    la_int64_t offset;
+    int rc;
+    while ((rc = archive_read_data_block(in, &block, &size, &offset)) == ARCHIVE_OK) {
+      // Sparse files come as blocks at offsets; pwrite leaves the holes.
+      const char* p = static_cast<const char*>(block);
+      while (size > 0) {
+        ssize_t n = ::pwrite(out.get(), p, size, offset);
+        if (n < 0) return fail_errno("write " + path);
+        p += n;
+        offset += n;
+        size -= static_cast<size_t>(n);
+        stats.bytes += static_cast<uint64_t>(n);
+      }
+    }
+    if (rc != ARCHIVE_EOF) return fail(std::string("read layer entry ") + path + ": " + archive_error_string(in));
+    // A sparse file may end in a hole that no block covers.
+    if (::ftruncate(out.get(), file_size) != 0) return fail_errno("truncate " + path);
+    return {};
+  }
+
+  Result<void> hardlink(int parent, const std::string& base, const char* link) {
+    auto target = TRY_CTX(layer_path_components(link), std::string("hard link target \"") + link + "\"");
+    if (target.empty()) return fail(std::string("hard link to the layer root: ") + link);
+    auto target_parent = TRY(open_in_root(root_.get(), join(target, target.size() - 1), O_PATH | O_DIRECTORY));
+    ::unlinkat(parent, base.c_str(), 0);
+    if (::linkat(target_parent.get(), target.back().c_str(), parent, base.c_str(), 0) != 0)
+      return fail_errno(std::string("hard link to ") + link);
+    return {};
+  }
+
+  Result<void> whiteout(int parent, const std::string& name) {
+    if (name.empty() || name == "." || name == "..") return fail("invalid whiteout \"" + std::string(kWhiteoutPrefix) + name + "\"");
+    if (mode_ == WhiteoutMode::kOverlay) {
+      TRY(remove_entry(parent, name));
+      if (::mknodat(parent, name.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) return fail_errno("whiteout " + name);
+      return {};
+    }
+    return remove_entry(parent, name);
+  }
+
+  // The directory hides everything below it from lower layers; what this
+  // layer put there stays.
+  Result<void> opaque(int parent, const std::string& parent_path) {
+    UniqueFd dir(::openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return fail_errno("open " + parent_path);
+    if (mode_ == WhiteoutMode::kOverlay) {
+      if (::fsetxattr(dir.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) return fail_errno("mark " + parent_path + " opaque");
+      return {};
+    }
+    DIR* d = ::fdopendir(::dup(dir.get()));
+    if (!d) return fail_errno("open " + parent_path);
+    std::vector<std::string> children;
+    while (dirent* e = ::readdir(d))
+      if (std::string_view(e->d_name) != "." && std::string_view(e->d_name) != "..") children.emplace_back(e->d_name);
+    ::closedir(d);
+    std::string prefix = parent_path == "/" ? "/" : parent_path + "/";
+    for (const auto& child : children)
+      if (!written_.contains(prefix + child)) TRY(remove_entry(dir.get(), child));
+    return {};
+  }
+
+  Result<void> set_metadata(archive_entry* entry, int parent, const std::string& base, const std::string& path, mode_t type) {
+    if (::fchownat(parent, base.c_str(), static_cast<uid_t>(archive_entry_uid(entry)), static_cast<gid_t>(archive_entry_gid(entry)),
+                   AT_SYMLINK_NOFOLLOW) != 0)
+      return fail_errno("chown " + path);
+    if (type == AE_IFLNK) {
+      timespec times[2] = {{archive_entry_atime(entry), archive_entry_atime_nsec(entry)},
+                           {archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)}};
+      ::utimensat(parent, base.c_str(), times, AT_SYMLINK_NOFOLLOW);
+      return {};
+    }
+    // chmod after chown: chown clears setuid and setgid bits.
+    if (::fchmodat(parent, base.c_str(), archive_entry_mode(entry) & 07777, 0) != 0) return fail_errno("chmod " + path);
+    if (archive_entry_xattr_reset(entry) > 0) {
+      UniqueFd fd(::openat(parent, base.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (type == AE_IFDIR ? O_DIRECTORY : 0)));
+      const char* xname;
+      const void* value;
+      size_t size;
+      while (fd && archive_entry_xattr_next(entry, &xname, &value, &size) == ARCHIVE_OK)
+        if (::fsetxattr(fd.get(), xname, value, size, 0) != 0 && errno != ENOTSUP) return fail_errno(std::string("set ") + xname + " on " + path);
+    }
+    std::array<timespec, 2> times = {timespec{archive_entry_atime(entry), archive_entry_atime_nsec(entry)},
+                                     timespec{archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)}};
+    if (!archive_entry_atime_is_set(entry)) times[0] = times[1];
+    if (type == AE_IFDIR) {
+      directory_times_.emplace_back(path, times);
+      return {};
+    }
+    if (::utimensat(parent, base.c_str(), times.data(), AT_SYMLINK_NOFOLLOW) != 0) return fail_errno("set times of " + path);
+    return {};
+  }
+
+  UniqueFd root_;
+  WhiteoutMode mode_;
+  std::set<std::string> written_;  // paths this layer wrote, which its own opaque markers spare
+  std::vector<std::pair<std::string, std::array<timespec, 2>>> directory_times_;
+};
+
+}  // namespace
+
+Result<std::vector<std::string>> layer_path_components(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view part = path.substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (parts.empty()) return fail("path escapes the layer");
+      parts.pop_back();
+      continue;
+    }
+    parts.emplace_back(part);
+  }
+  return parts;
+}
+
+Result<ApplyStats> apply_layer(int fd, const std::string& dest, WhiteoutMode mode) {
+  Archive in(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(in.get());
+  archive_read_support_format_tar(in.get());
+  archive_read_support_format_gnutar(in.get());
+  if (archive_read_open_fd(in.get(), fd, 1 << 16) != ARCHIVE_OK)
+    return fail(std::string("read layer: ") + archive_error_string(in.get()));
+  UniqueFd root(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return fail_errno("open " + dest);
+  LayerWriter writer(std::move(root), mode);
+  ApplyStats stats;
+  archive_entry* entry;
+  for (;;) {
+    int rc = archive_read_next_header(in.get(), &entry);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(std::string("read layer: ") + archive_error_string(in.get()));
+    TRY(writer.apply(in.get(), entry, stats));
+  }
+  TRY(writer.finish());
+  return stats;
+}
+
+}  // namespace berth::image

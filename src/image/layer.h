@@ -1,0 +1,31 @@
+// Applying a layer tar (plain, gzip, zstd, xz) to a directory, with Docker's
+// whiteouts and with path safety: no entry can write outside the directory,
+// whatever `..`, absolute paths, symlinks or hard links it uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace berth::image {
+
+enum class WhiteoutMode {
+  kApply,    // delete what a whiteout names: flatten layers into one tree
+  kOverlay,  // keep whiteouts as overlayfs sees them (0/0 char devices, opaque xattr)
+};
+
+struct ApplyStats {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;  // content of regular files
+};
+
+// Unpacks the archive read from fd into dest (an existing directory).
+Result<ApplyStats> apply_layer(int fd, const std::string& dest, WhiteoutMode mode);
+
+// The archive path split into its components, "./" and "/" prefixes dropped;
+// an error if a ".." would leave the layer.
+Result<std::vector<std::string>> layer_path_components(std::string_view path);
+
+}  // namespace berth::image
