@@ -233,6 +233,22 @@ Result<std::vector<std::string>> layer_path_components(std::string_view path) {
   return parts;
 }
 
+Result<void> decompress(int fd, const std::function<Result<void>(std::string_view)>& sink) {
+  Archive in(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(in.get());
+  archive_read_support_format_raw(in.get());
+  archive_entry* entry;
+  if (archive_read_open_fd(in.get(), fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(in.get(), &entry) != ARCHIVE_OK)
+    return fail(std::string("read archive: ") + archive_error_string(in.get()));
+  char buf[1 << 16];
+  for (;;) {
+    la_ssize_t n = archive_read_data(in.get(), buf, sizeof buf);
+    if (n < 0) return fail(std::string("read archive: ") + archive_error_string(in.get()));
+    if (n == 0) return {};
+    TRY(sink(std::string_view(buf, static_cast<size_t>(n))));
+  }
+}
+
 Result<ApplyStats> apply_layer(int fd, const std::string& dest, WhiteoutMode mode) {
   Archive in(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(in.get());

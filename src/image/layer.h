@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct ApplyStats {
 
 // Unpacks the archive read from fd into dest (an existing directory).
 Result<ApplyStats> apply_layer(int fd, const std::string& dest, WhiteoutMode mode);
+
+// Streams the decompressed bytes of fd (gzip, zstd, xz, bzip2 or none) to sink.
+Result<void> decompress(int fd, const std::function<Result<void>(std::string_view)>& sink);
 
 // The archive path split into its components, "./" and "/" prefixes dropped;
 // an error if a ".." would leave the layer.

@@ -1,0 +1,227 @@
+#include "image/image_store.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "base/digest.h"
+#include "base/file.h"
+#include "image/image_config.h"
+#include "image/layer.h"
+
+namespace berth::image {
+
+namespace {
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS layers (
+  chain_id TEXT PRIMARY KEY,
+  diff_id TEXT NOT NULL,
+  parent TEXT,
+  size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS images (
+  id TEXT PRIMARY KEY,
+  created TEXT NOT NULL,
+  size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS image_layers (
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  chain_id TEXT NOT NULL REFERENCES layers(chain_id),
+  PRIMARY KEY (image_id, position)
+);
+CREATE TABLE IF NOT EXISTS tags (
+  name TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+);
+)";
+
+std::string hex_of(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
+std::string short_id(const std::string& id) { return hex_of(id).substr(0, 12); }
+
+}  // namespace
+
+std::string chain_id(const std::string& parent_chain, const std::string& diff_id) {
+  return parent_chain.empty() ? diff_id : sha256_digest(parent_chain + " " + diff_id);
+}
+
+Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::string& root) {
+  TRY(make_dirs(root + "/layers", 0700));
+  auto db = TRY(Database::open(root + "/images.db"));
+  std::unique_ptr<ImageStore> store(new ImageStore(root, std::move(db)));
+  TRY(store->content_.init());
+  TRY(store->migrate());
+  return store;
+}
+
+Result<void> ImageStore::migrate() {
+  TRY(db_.exec(kSchema));
+  // Unpacked layers that a crash left without a record are garbage.
+  TRY(remove_all(root_ + "/layers/tmp"));
+  return {};
+}
+
+Result<std::string> ImageStore::layer_path(const std::string& chain) const {
+  TRY(validate_digest(chain));
+  return root_ + "/layers/" + hex_of(chain) + "/diff";
+}
+
+// Unpacks the layer tar (already in the content store under its diff_id)
+// unless a layer with this chain is there already. Its record is written by
+// the caller, in the transaction that makes the image visible.
+Result<std::string> ImageStore::register_layer(const std::string& diff_id, const std::string& parent_chain) {
+  std::string chain = chain_id(parent_chain, diff_id);
+  std::string final_dir = root_ + "/layers/" + hex_of(chain);
+  if (path_exists(final_dir)) return chain;
+  TRY(make_dirs(root_ + "/layers/tmp", 0700));
+  std::string tmp = root_ + "/layers/tmp/" + hex_of(chain);
+  TRY(remove_all(tmp));
+  TRY(make_dirs(tmp + "/diff", 0755));
+  auto blob = TRY(open_file(content_.path(diff_id), O_RDONLY));
+  auto applied = apply_layer(blob.get(), tmp + "/diff", WhiteoutMode::kOverlay);
+  if (!applied) {
+    (void)remove_all(tmp);
+    return std::unexpected(applied.error());
+  }
+  TRY(write_file_atomic(tmp + "/size", std::to_string(applied->bytes)));
+  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) return fail_errno("store layer " + chain);
+  return chain;
+}
+
+Result<std::string> ImageStore::import(int fd, const ImportOptions& options) {
+  std::string created = rfc3339_nano_now();
+  Json config = import_config("", created, options.message.empty() ? "Imported from -" : options.message);
+  for (const auto& change : options.changes) TRY(apply_change(config, change));
+
+  auto writer = TRY(content_.writer());
+  TRY(decompress(fd, [&](std::string_view data) { return writer.write(data); }));
+  std::string diff_id = TRY(writer.commit());
+  auto chain = register_layer(diff_id, "");
+  if (!chain) {
+    (void)content_.remove(diff_id);
+    return std::unexpected(chain.error().wrap("import"));
+  }
+  config["rootfs"]["diff_ids"] = Json::array({diff_id});
+  int64_t size = std::stoll(read_file(root_ + "/layers/" + hex_of(*chain) + "/size").value_or("0"));
+  std::string id = TRY(content_.put(config.dump()));
+
+  auto tx = TRY(Transaction::begin(db_));
+  TRY(TRY(db_.prepare("INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, size) VALUES (?, ?, NULL, ?)"))
+          .bind(1, *chain).bind(2, diff_id).bind(3, size).run());
+  TRY(TRY(db_.prepare("INSERT OR IGNORE INTO images (id, created, size) VALUES (?, ?, ?)")).bind(1, id).bind(2, created).bind(3, size).run());
+  TRY(TRY(db_.prepare("INSERT OR IGNORE INTO image_layers (image_id, position, chain_id) VALUES (?, 0, ?)")).bind(1, id).bind(2, *chain).run());
+  if (options.tag)
+    TRY(TRY(db_.prepare("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)")).bind(1, with_default_tag(*options.tag).str()).bind(2, id).run());
+  TRY(tx.commit());
+  return id;
+}
+
+Result<Image> ImageStore::load(const std::string& id) const {
+  auto row = TRY(db_.prepare("SELECT created, size FROM images WHERE id = ?"));
+  row.bind(1, id);
+  if (!TRY(row.step())) return fail("No such image: " + id, ENOENT);
+  Image image;
+  image.id = id;
+  image.created = row.text(0);
+  image.size = row.integer(1);
+  image.config = TRY(parse_json(TRY(content_.read(id))));
+  auto tags = TRY(db_.prepare("SELECT name FROM tags WHERE image_id = ? ORDER BY name"));
+  tags.bind(1, id);
+  while (TRY(tags.step())) image.tags.push_back(tags.text(0));
+  auto layers = TRY(db_.prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY position"));
+  layers.bind(1, id);
+  while (TRY(layers.step())) image.chain_ids.push_back(layers.text(0));
+  return image;
+}
+
+Result<Image> ImageStore::resolve(std::string_view name) const {
+  if (auto ref = parse_reference(name)) {
+    auto row = TRY(db_.prepare("SELECT image_id FROM tags WHERE name = ?"));
+    row.bind(1, with_default_tag(*ref).str());
+    if (TRY(row.step())) return load(row.text(0));
+  }
+  if (looks_like_id(name)) {
+    std::string prefix = name.starts_with("sha256:") ? std::string(name) : "sha256:" + std::string(name);
+    auto rows = TRY(db_.prepare("SELECT id FROM images WHERE substr(id, 1, ?) = ?"));
+    rows.bind(1, static_cast<int64_t>(prefix.size())).bind(2, prefix);
+    std::vector<std::string> ids;
+    while (TRY(rows.step())) ids.push_back(rows.text(0));
+    if (ids.size() == 1) return load(ids.front());
+    if (ids.size() > 1) return fail("multiple IDs found with provided prefix: " + std::string(name));
+  }
+  std::string shown(name);
+  if (auto ref = parse_reference(name); ref && ref->tag.empty() && ref->digest.empty()) shown += ":latest";
+  return fail("No such image: " + shown, ENOENT);
+}
+
+Result<std::vector<Image>> ImageStore::list() const {
+  auto rows = TRY(db_.prepare("SELECT id FROM images ORDER BY created DESC"));
+  std::vector<Image> images;
+  while (TRY(rows.step())) images.push_back(TRY(load(rows.text(0))));
+  return images;
+}
+
+Result<void> ImageStore::tag(const std::string& image_id, const Reference& ref) {
+  TRY(load(image_id));
+  TRY(TRY(db_.prepare("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)")).bind(1, with_default_tag(ref).str()).bind(2, image_id).run());
+  return {};
+}
+
+Result<std::vector<RemoveEvent>> ImageStore::remove(std::string_view name, bool force) {
+  auto image = TRY(resolve(name));
+  std::vector<RemoveEvent> events;
+  auto untag = [&](const std::string& tag) -> Result<void> {
+    TRY(TRY(db_.prepare("DELETE FROM tags WHERE name = ?")).bind(1, tag).run());
+    events.push_back({false, parse_reference(tag)->familiar()});
+    return {};
+  };
+  auto ref = parse_reference(name);
+  std::string full = ref ? with_default_tag(*ref).str() : "";
+  bool by_tag = ref && std::ranges::find(image.tags, full) != image.tags.end();
+  if (by_tag) {
+    TRY(untag(full));
+    if (image.tags.size() > 1) return events;
+  } else {
+    if (image.tags.size() > 1 && !force)
+      return fail("conflict: unable to delete " + short_id(image.id) + " (must be forced) - image is referenced in multiple repositories");
+    for (const auto& tag : image.tags) TRY(untag(tag));
+  }
+  auto deleted = TRY(delete_image(image));
+  events.insert(events.end(), deleted.begin(), deleted.end());
+  return events;
+}
+
+// Deletes the image record, then every layer no other image uses: first the
+// records (one transaction), then the files, so a crash leaves only garbage
+// that nothing refers to.
+Result<std::vector<RemoveEvent>> ImageStore::delete_image(const Image& image) {
+  std::vector<RemoveEvent> events{{true, image.id}};
+  std::vector<std::pair<std::string, std::string>> freed;  // chain id, diff id
+  {
+    auto tx = TRY(Transaction::begin(db_));
+    TRY(TRY(db_.prepare("DELETE FROM images WHERE id = ?")).bind(1, image.id).run());
+    for (auto it = image.chain_ids.rbegin(); it != image.chain_ids.rend(); ++it) {
+      auto users = TRY(db_.prepare("SELECT COUNT(*) FROM image_layers WHERE chain_id = ?"));
+      users.bind(1, *it);
+      TRY(users.step());
+      if (users.integer(0) > 0) continue;
+      auto diff = TRY(db_.prepare("SELECT diff_id FROM layers WHERE chain_id = ?"));
+      diff.bind(1, *it);
+      if (TRY(diff.step())) freed.emplace_back(*it, diff.text(0));
+      TRY(TRY(db_.prepare("DELETE FROM layers WHERE chain_id = ?")).bind(1, *it).run());
+    }
+    TRY(tx.commit());
+  }
+  TRY(content_.remove(image.id));
+  for (const auto& [chain, diff] : freed) {
+    TRY(remove_all(root_ + "/layers/" + hex_of(chain)));
+    TRY(content_.remove(diff));
+    events.push_back({true, chain});
+  }
+  return events;
+}
+
+}  // namespace berth::image

@@ -1,0 +1,73 @@
+// The local images: configs and layer tars in the content store, unpacked
+// layers under layers/, and tags and layer records in SQLite so that a tag
+// change or an image removal is one transaction.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/json.h"
+#include "base/sqlite.h"
+#include "image/content_store.h"
+#include "image/reference.h"
+
+namespace berth::image {
+
+struct Image {
+  std::string id;  // sha256:… of the config
+  Json config;
+  std::vector<std::string> tags;  // full references: docker.io/library/busybox:latest
+  std::vector<std::string> chain_ids;
+  int64_t size = 0;  // bytes of all layers' content
+  std::string created;
+};
+
+struct ImportOptions {
+  std::vector<std::string> changes;  // Dockerfile instructions (CMD, ENV, …)
+  std::string message;               // history comment
+  std::optional<Reference> tag;
+};
+
+// What `rmi` did, one line each: "Untagged: busybox:latest", "Deleted: sha256:…".
+struct RemoveEvent {
+  bool deleted = false;  // false: untagged
+  std::string what;
+};
+
+class ImageStore {
+ public:
+  static Result<std::unique_ptr<ImageStore>> open(const std::string& root);
+
+  // A one-layer image from a rootfs tarball (plain or compressed).
+  Result<std::string> import(int fd, const ImportOptions& options);
+  // A tag ("busybox", "busybox:1"), a full or unique short ID.
+  Result<Image> resolve(std::string_view name) const;
+  Result<std::vector<Image>> list() const;
+  Result<void> tag(const std::string& image_id, const Reference& ref);
+  // Untags or deletes as `docker rmi` does; force deletes an image with
+  // several tags.
+  Result<std::vector<RemoveEvent>> remove(std::string_view name, bool force);
+
+  // The unpacked content of a layer (for overlay lowerdir).
+  Result<std::string> layer_path(const std::string& chain_id) const;
+  const ContentStore& content() const { return content_; }
+
+ private:
+  ImageStore(std::string root, Database db) : root_(std::move(root)), db_(std::move(db)), content_(root_ + "/content") {}
+  Result<void> migrate();
+  Result<std::string> register_layer(const std::string& diff_id, const std::string& parent_chain);
+  Result<Image> load(const std::string& id) const;
+  Result<std::vector<RemoveEvent>> delete_image(const Image& image);
+
+  std::string root_;
+  mutable Database db_;
+  ContentStore content_;
+};
+
+// chain_id(parent, diff) = sha256(parent + " " + diff); the first layer's is its diff_id.
+std::string chain_id(const std::string& parent_chain, const std::string& diff_id);
+
+}  // namespace berth::image
