@@ -87,6 +87,7 @@ Json import_config(const std::string& diff_id, const std::string& created, const
   return {{"architecture", "amd64"},
           {"os", "linux"},
           {"created", created},
+          {"comment", comment},
           {"config", Json::object()},
           {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}},
           {"history", {{{"created", created}, {"comment", comment}}}}};

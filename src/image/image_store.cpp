@@ -64,6 +64,13 @@ Result<void> ImageStore::migrate() {
   return {};
 }
 
+Result<int64_t> ImageStore::layer_size(const std::string& chain) const {
+  auto row = TRY(db_.prepare("SELECT size FROM layers WHERE chain_id = ?"));
+  row.bind(1, chain);
+  if (!TRY(row.step())) return fail("no layer " + chain, ENOENT);
+  return row.integer(0);
+}
+
 Result<std::string> ImageStore::layer_path(const std::string& chain) const {
   TRY(validate_digest(chain));
   return root_ + "/layers/" + hex_of(chain) + "/diff";
@@ -91,13 +98,16 @@ Result<std::string> ImageStore::register_layer(const std::string& diff_id, const
   return chain;
 }
 
-Result<std::string> ImageStore::import(int fd, const ImportOptions& options) {
+Result<std::string> ImageStore::import(const ByteReader& input, const ImportOptions& options) {
   std::string created = rfc3339_nano_now();
   Json config = import_config("", created, options.message.empty() ? "Imported from -" : options.message);
-  for (const auto& change : options.changes) TRY(apply_change(config, change));
+  for (const auto& change : options.changes) {
+    auto applied = apply_change(config, change);
+    if (!applied) return fail(applied.error().message(), EINVAL);
+  }
 
   auto writer = TRY(content_.writer());
-  TRY(decompress(fd, [&](std::string_view data) { return writer.write(data); }));
+  TRY(decompress(input, [&](std::string_view data) { return writer.write(data); }));
   std::string diff_id = TRY(writer.commit());
   auto chain = register_layer(diff_id, "");
   if (!chain) {
@@ -150,7 +160,7 @@ Result<Image> ImageStore::resolve(std::string_view name) const {
     std::vector<std::string> ids;
     while (TRY(rows.step())) ids.push_back(rows.text(0));
     if (ids.size() == 1) return load(ids.front());
-    if (ids.size() > 1) return fail("multiple IDs found with provided prefix: " + std::string(name));
+    if (ids.size() > 1) return fail("multiple IDs found with provided prefix: " + std::string(name), EINVAL);
   }
   std::string shown(name);
   if (auto ref = parse_reference(name); ref && ref->tag.empty() && ref->digest.empty()) shown += ":latest";
@@ -186,7 +196,7 @@ Result<std::vector<RemoveEvent>> ImageStore::remove(std::string_view name, bool 
     if (image.tags.size() > 1) return events;
   } else {
     if (image.tags.size() > 1 && !force)
-      return fail("conflict: unable to delete " + short_id(image.id) + " (must be forced) - image is referenced in multiple repositories");
+      return fail("conflict: unable to delete " + short_id(image.id) + " (must be forced) - image is referenced in multiple repositories", EBUSY);
     for (const auto& tag : image.tags) TRY(untag(tag));
   }
   auto deleted = TRY(delete_image(image));

@@ -3,6 +3,7 @@
 // change or an image removal is one transaction.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +43,7 @@ class ImageStore {
   static Result<std::unique_ptr<ImageStore>> open(const std::string& root);
 
   // A one-layer image from a rootfs tarball (plain or compressed).
-  Result<std::string> import(int fd, const ImportOptions& options);
+  Result<std::string> import(const std::function<Result<size_t>(char*, size_t)>& input, const ImportOptions& options);
   // A tag ("busybox", "busybox:1"), a full or unique short ID.
   Result<Image> resolve(std::string_view name) const;
   Result<std::vector<Image>> list() const;
@@ -51,6 +52,7 @@ class ImageStore {
   // several tags.
   Result<std::vector<RemoveEvent>> remove(std::string_view name, bool force);
 
+  Result<int64_t> layer_size(const std::string& chain_id) const;
   // The unpacked content of a layer (for overlay lowerdir).
   Result<std::string> layer_path(const std::string& chain_id) const;
   const ContentStore& content() const { return content_; }

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -233,17 +234,54 @@ Result<std::vector<std::string>> layer_path_components(std::string_view path) {
   return parts;
 }
 
-Result<void> decompress(int fd, const std::function<Result<void>(std::string_view)>& sink) {
+ByteReader fd_reader(int fd) {
+  return [fd](char* buf, size_t size) -> Result<size_t> {
+    for (;;) {
+      ssize_t n = ::read(fd, buf, size);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return fail_errno("read");
+    }
+  };
+}
+
+namespace {
+
+// libarchive's read callback over a ByteReader; keeps the reader's error.
+struct CallbackSource {
+  const ByteReader* reader;
+  std::vector<char> buffer = std::vector<char>(1 << 16);
+  std::optional<Error> error;
+
+  static la_ssize_t read(archive*, void* self, const void** out) {
+    auto* source = static_cast<CallbackSource*>(self);
+    auto n = (*source->reader)(source->buffer.data(), source->buffer.size());
+    if (!n) {
+      source->error = n.error();
+      return -1;
+    }
+    *out = source->buffer.data();
+    return static_cast<la_ssize_t>(*n);
+  }
+};
+
+}  // namespace
+
+Result<void> decompress(const ByteReader& input, const std::function<Result<void>(std::string_view)>& sink) {
   Archive in(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(in.get());
   archive_read_support_format_raw(in.get());
+  CallbackSource source{&input};
   archive_entry* entry;
-  if (archive_read_open_fd(in.get(), fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(in.get(), &entry) != ARCHIVE_OK)
-    return fail(std::string("read archive: ") + archive_error_string(in.get()));
+  auto failure = [&]() {
+    return source.error ? std::unexpected(*source.error) : fail(std::string("read archive: ") + archive_error_string(in.get()), EINVAL);
+  };
+  if (archive_read_open(in.get(), &source, nullptr, &CallbackSource::read, nullptr) != ARCHIVE_OK ||
+      archive_read_next_header(in.get(), &entry) != ARCHIVE_OK)
+    return failure();
   char buf[1 << 16];
   for (;;) {
     la_ssize_t n = archive_read_data(in.get(), buf, sizeof buf);
-    if (n < 0) return fail(std::string("read archive: ") + archive_error_string(in.get()));
+    if (n < 0) return failure();
     if (n == 0) return {};
     TRY(sink(std::string_view(buf, static_cast<size_t>(n))));
   }

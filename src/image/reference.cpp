@@ -14,7 +14,7 @@ constexpr std::string_view kLegacyDomain = "index.docker.io";
 constexpr std::string_view kOfficialPrefix = "library/";
 
 std::unexpected<Error> invalid(std::string_view why = {}) {
-  return fail(why.empty() ? "invalid reference format" : "invalid reference format: " + std::string(why));
+  return fail(why.empty() ? "invalid reference format" : "invalid reference format: " + std::string(why), EINVAL);
 }
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
@@ -117,7 +117,7 @@ std::string Reference::familiar() const {
 Result<Reference> parse_reference(std::string_view text) {
   if (text.empty()) return invalid();
   if (text.size() == 64 && looks_like_id(text))
-    return fail("invalid repository name (" + std::string(text) + "), cannot specify 64-byte hexadecimal strings");
+    return fail("invalid repository name (" + std::string(text) + "), cannot specify 64-byte hexadecimal strings", EINVAL);
   Reference ref;
   std::string_view rest = text;
 

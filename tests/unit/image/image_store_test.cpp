@@ -9,6 +9,7 @@
 
 #include "base/file.h"
 #include "image/image_config.h"
+#include "image/layer.h"
 #include "test_tar.h"
 
 namespace berth::image {
@@ -31,7 +32,7 @@ class ImageStoreTest : public testing::Test {
     std::string tar = (root_ / "input.tar").string();
     write_tar(tar, entries, filter);
     UniqueFd fd(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
-    return store_->import(fd.get(), options);
+    return store_->import(fd_reader(fd.get()), options);
   }
 
   static ImportOptions tagged(const char* name) {
@@ -120,7 +121,7 @@ TEST_F(ImageStoreTest, BadInputLeavesNothing) {
   std::string junk = (root_ / "junk").string();
   ASSERT_TRUE(write_file_atomic(junk, std::string(5000, 'j')));
   UniqueFd fd(::open(junk.c_str(), O_RDONLY | O_CLOEXEC));
-  auto id = store_->import(fd.get(), {});
+  auto id = store_->import(fd_reader(fd.get()), {});
   ASSERT_FALSE(id);
   EXPECT_TRUE(store_->list()->empty());
   EXPECT_TRUE(store_->content().list()->empty());

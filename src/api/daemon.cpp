@@ -1,0 +1,61 @@
+#include "api/daemon.h"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "api/http_server.h"
+#include "api/routes.h"
+#include "base/file.h"
+
+namespace berth::api {
+
+int daemon_main(int argc, char** argv) {
+  CLI::App app{"berthd: the berth daemon, serving the Docker Engine API", "berthd"};
+  engine::EngineConfig config;
+  std::string socket = "/run/berth/berth.sock";
+  app.add_option("--data-root", config.data_root, "root directory of persistent state")->capture_default_str();
+  app.add_option("--socket", socket, "unix socket to listen on")->capture_default_str();
+  app.set_version_flag("-v,--version", "berthd version 0.1.0");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  // Signals are taken by one thread with sigwait, so no handler runs in the
+  // middle of a request.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto engine = engine::Engine::open(config);
+  if (!engine) {
+    std::cerr << "berthd: " << engine.error().message() << "\n";
+    return 1;
+  }
+  Router router;
+  add_system_routes(router, **engine);
+  add_image_routes(router, **engine);
+  HttpServer server(router);
+  auto slash = socket.rfind('/');
+  if (slash != std::string::npos && slash > 0) (void)make_dirs(socket.substr(0, slash), 0755);
+  if (auto listening = server.listen(socket); !listening) {
+    std::cerr << "berthd: " << listening.error().message() << "\n";
+    return 1;
+  }
+  std::thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    server.stop();
+  }).detach();
+  server.run();
+  return 0;
+}
+
+}  // namespace berth::api

@@ -1,0 +1,237 @@
+// /images/…: list, inspect, history, tag, remove, import.
+#include <fnmatch.h>
+#include <time.h>
+
+#include "api/routes.h"
+#include "image/image_config.h"
+#include "image/reference.h"
+
+namespace berth::api {
+
+namespace {
+
+using image::Image;
+
+int64_t unix_time(const std::string& rfc3339) {
+  tm t{};
+  if (!strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &t)) return 0;
+  return static_cast<int64_t>(timegm(&t));
+}
+
+std::vector<std::string> familiar_tags(const Image& image) {
+  std::vector<std::string> tags;
+  for (const auto& tag : image.tags)
+    if (auto ref = image::parse_reference(tag)) tags.push_back(ref->familiar());
+  return tags;
+}
+
+Json summary(const Image& image) {
+  const Json& config = image.config.value("config", Json::object());
+  Json labels = config.contains("Labels") && config["Labels"].is_object() ? config["Labels"] : Json::object();
+  return {{"Id", image.id},          {"ParentId", ""},           {"RepoTags", familiar_tags(image)},
+          {"RepoDigests", Json::array()}, {"Created", unix_time(image.created)}, {"Size", image.size},
+          {"SharedSize", -1},        {"VirtualSize", image.size}, {"Labels", labels}, {"Containers", -1}};
+}
+
+// The container config as Docker's API always shows it: every field, null
+// where unset (templates such as {{.Config.Cmd}} rely on that).
+Json full_config(const Json& config) {
+  Json out = {{"Hostname", ""},    {"Domainname", ""},  {"User", ""},      {"AttachStdin", false}, {"AttachStdout", false},
+              {"AttachStderr", false}, {"Tty", false},  {"OpenStdin", false}, {"StdinOnce", false},  {"Env", nullptr},
+              {"Cmd", nullptr},    {"Image", ""},       {"Volumes", nullptr}, {"WorkingDir", ""},  {"Entrypoint", nullptr},
+              {"OnBuild", nullptr}, {"Labels", nullptr}};
+  if (config.is_object()) out.update(config);
+  return out;
+}
+
+Json inspect(const Image& image, engine::Engine& engine) {
+  const Json& c = image.config;
+  Json diff_ids = c["rootfs"].value("diff_ids", Json::array());
+  std::string lower;
+  for (auto it = image.chain_ids.rbegin(); it != image.chain_ids.rend(); ++it)
+    if (auto path = engine.images().layer_path(*it)) lower += (lower.empty() ? "" : ":") + *path;
+  return {{"Id", image.id},
+          {"RepoTags", familiar_tags(image)},
+          {"RepoDigests", Json::array()},
+          {"Parent", ""},
+          {"Comment", c.value("comment", std::string())},
+          {"Created", c.value("created", image.created)},
+          {"Container", ""},
+          {"ContainerConfig", Json::object()},
+          {"DockerVersion", ""},
+          {"Author", c.value("author", std::string())},
+          {"Config", full_config(c.value("config", Json::object()))},
+          {"Architecture", c.value("architecture", std::string("amd64"))},
+          {"Os", c.value("os", std::string("linux"))},
+          {"Size", image.size},
+          {"VirtualSize", image.size},
+          {"GraphDriver", {{"Name", "overlay2"}, {"Data", {{"LowerDir", lower}}}}},
+          {"RootFS", {{"Type", "layers"}, {"Layers", diff_ids}}},
+          {"Metadata", {{"LastTagTime", "0001-01-01T00:00:00Z"}}}};
+}
+
+Result<Json> history(const Image& image, engine::Engine& engine) {
+  Json out = Json::array();
+  const Json& entries = image.config.value("history", Json::array());
+  size_t layer = 0;
+  std::vector<Json> rows;
+  for (const auto& entry : entries) {
+    bool empty = entry.value("empty_layer", false);
+    int64_t size = 0;
+    if (!empty && layer < image.chain_ids.size()) size = TRY(engine.images().layer_size(image.chain_ids[layer++]));
+    rows.push_back({{"Id", "<missing>"},
+                    {"Created", unix_time(entry.value("created", std::string()))},
+                    {"CreatedBy", entry.value("created_by", std::string())},
+                    {"Tags", nullptr},
+                    {"Size", size},
+                    {"Comment", entry.value("comment", std::string())}});
+  }
+  if (!rows.empty()) {
+    rows.back()["Id"] = image.id;
+    rows.back()["Tags"] = familiar_tags(image);
+  }
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it) out.push_back(*it);
+  return out;
+}
+
+// The filters `images` takes: dangling, reference (a glob), before, since, label.
+Result<std::vector<Image>> filtered(engine::Engine& engine, const Request& request) {
+  auto filters = TRY(parse_filters(request.query_value("filters")));
+  for (const auto& [key, values] : filters)
+    if (key != "dangling" && key != "reference" && key != "before" && key != "since" && key != "label")
+      return fail("invalid filter '" + key + "'", EINVAL);
+  std::vector<Image> all;
+  {
+    std::lock_guard lock(engine.image_mutex());
+    all = TRY(engine.images().list());
+  }
+  auto created_of = [&](const std::string& name) -> Result<int64_t> {
+    std::lock_guard lock(engine.image_mutex());
+    return unix_time(TRY(engine.images().resolve(name)).created);
+  };
+  std::optional<int64_t> before, since;
+  if (filters.contains("before")) before = TRY(created_of(filters["before"].front()));
+  if (filters.contains("since")) since = TRY(created_of(filters["since"].front()));
+  // `all` also shows intermediate images; there are none without parents,
+  // which only builds make.
+  std::vector<Image> out;
+  for (auto& image : all) {
+    bool dangling = image.tags.empty();
+    if (filters.contains("dangling")) {
+      const auto& v = filters["dangling"].front();
+      if (v != "true" && v != "false" && v != "1" && v != "0") return fail("invalid filter 'dangling=" + v + "'", EINVAL);
+      if (dangling != (v == "true" || v == "1")) continue;
+    }
+    if (filters.contains("reference")) {
+      bool any = false;
+      for (const auto& pattern : filters["reference"])
+        for (const auto& tag : familiar_tags(image)) {
+          std::string name = tag.substr(0, tag.rfind(':'));
+          if (fnmatch(pattern.c_str(), tag.c_str(), FNM_PATHNAME) == 0 || fnmatch(pattern.c_str(), name.c_str(), FNM_PATHNAME) == 0)
+            any = true;
+        }
+      if (!any) continue;
+    }
+    int64_t created = unix_time(image.created);
+    if (before && created >= *before) continue;
+    if (since && created <= *since) continue;
+    if (filters.contains("label")) {
+      const Json labels = image.config["config"].value("Labels", Json::object());
+      bool ok = true;
+      for (const auto& want : filters["label"]) {
+        auto eq = want.find('=');
+        std::string key = want.substr(0, eq);
+        if (!labels.contains(key) || (eq != std::string::npos && labels[key] != want.substr(eq + 1))) ok = false;
+      }
+      if (!ok) continue;
+    }
+    out.push_back(std::move(image));
+  }
+  return out;
+}
+
+Result<void> import_image(Request& request, ResponseWriter& response, engine::Engine& engine) {
+  if (!request.query_value("fromImage").empty())
+    return fail("pulling images from a registry is not supported yet", ENOSYS);
+  std::string source = request.query_value("fromSrc");
+  if (source.empty()) return fail("fromImage or fromSrc is required", EINVAL);
+  if (source != "-") return fail("import from a URL is not supported yet", ENOSYS);
+  std::string platform = request.query_value("platform");
+  if (!platform.empty() && platform != "linux" && platform != "linux/amd64")
+    return fail("platform \"" + platform + "\" is not supported: this engine runs linux/amd64", EINVAL);
+  image::ImportOptions options;
+  options.changes = request.query_values("changes");
+  options.message = request.query_value("message");
+  std::string repo = request.query_value("repo");
+  if (!repo.empty()) {
+    std::string tag = request.query_value("tag");
+    auto ref = image::parse_reference(tag.empty() ? repo : repo + ":" + tag);
+    if (!ref) return std::unexpected(ref.error());
+    if (!ref->digest.empty()) return fail("cannot import with a digest reference", EINVAL);
+    options.tag = *ref;
+  }
+  std::string id;
+  {
+    std::lock_guard lock(engine.image_mutex());
+    id = TRY(engine.images().import(request.read_body, options));
+  }
+  Json attrs = Json::object();
+  if (options.tag) attrs["name"] = image::with_default_tag(*options.tag).familiar();
+  engine.events().publish("image", "import", id, attrs);
+  return response.json(200, {{"status", id}});
+}
+
+}  // namespace
+
+void add_image_routes(Router& router, engine::Engine& engine) {
+  router.add("GET", "/images/json", [&engine](Request& request, ResponseWriter& response) -> Result<void> {
+    Json out = Json::array();
+    for (const auto& image : TRY(filtered(engine, request))) out.push_back(summary(image));
+    return response.json(200, out);
+  });
+  router.add("POST", "/images/create", [&engine](Request& request, ResponseWriter& response) {
+    return import_image(request, response, engine);
+  });
+  router.add("GET", "/images/{name*}/json", [&engine](Request& request, ResponseWriter& response) -> Result<void> {
+    std::lock_guard lock(engine.image_mutex());
+    auto image = TRY(engine.images().resolve(request.params["name"]));
+    return response.json(200, inspect(image, engine));
+  });
+  router.add("GET", "/images/{name*}/history", [&engine](Request& request, ResponseWriter& response) -> Result<void> {
+    std::lock_guard lock(engine.image_mutex());
+    auto image = TRY(engine.images().resolve(request.params["name"]));
+    return response.json(200, TRY(history(image, engine)));
+  });
+  router.add("POST", "/images/{name*}/tag", [&engine](Request& request, ResponseWriter& response) -> Result<void> {
+    std::string repo = request.query_value("repo"), tag = request.query_value("tag");
+    if (repo.empty()) return fail("repository name must have at least one component", EINVAL);
+    auto ref = TRY(image::parse_reference(tag.empty() ? repo : repo + ":" + tag));
+    if (!ref.digest.empty()) return fail("refusing to create a tag with a digest reference", EINVAL);
+    std::string id;
+    {
+      std::lock_guard lock(engine.image_mutex());
+      id = TRY(engine.images().resolve(request.params["name"])).id;
+      TRY(engine.images().tag(id, ref));
+    }
+    engine.events().publish("image", "tag", id, {{"name", image::with_default_tag(ref).familiar()}});
+    return response.send(201, "text/plain", "");
+  });
+  router.add("DELETE", "/images/{name*}", [&engine](Request& request, ResponseWriter& response) -> Result<void> {
+    std::vector<image::RemoveEvent> removed;
+    std::string id;
+    {
+      std::lock_guard lock(engine.image_mutex());
+      id = TRY(engine.images().resolve(request.params["name"])).id;
+      removed = TRY(engine.images().remove(request.params["name"], request.query_flag("force")));
+    }
+    Json out = Json::array();
+    for (const auto& event : removed) {
+      out.push_back({{event.deleted ? "Deleted" : "Untagged", event.what}});
+      if (!event.deleted) engine.events().publish("image", "untag", id, {{"name", event.what}});
+      else if (event.what == id) engine.events().publish("image", "delete", id, {{"name", id}});
+    }
+    return response.json(200, out);
+  });
+}
+
+}  // namespace berth::api

@@ -1,0 +1,15 @@
+// The Engine API routes berthd serves, grouped by resource.
+#pragma once
+
+#include "api/router.h"
+#include "engine/engine.h"
+
+namespace berth::api {
+
+void add_system_routes(Router& router, engine::Engine& engine);
+void add_image_routes(Router& router, engine::Engine& engine);
+
+// Docker's filters parameter: {"key":{"value":true}} or {"key":["value"]}.
+Result<std::map<std::string, std::vector<std::string>>> parse_filters(const std::string& text);
+
+}  // namespace berth::api
