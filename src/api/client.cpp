@@ -1,0 +1,119 @@
+#include "api/client.h"
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <limits>
+
+namespace berth::api {
+
+namespace {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+}  // namespace
+
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Client::Client(std::string socket) : socket_(socket.starts_with("unix://") ? socket.substr(7) : std::move(socket)) {}
+Client::~Client() = default;
+
+Error response_error(const ClientResponse& response) {
+  auto doc = parse_json(response.body);
+  if (doc && doc->is_object() && doc->contains("message") && (*doc)["message"].is_string())
+    return Error((*doc)["message"].get<std::string>(), response.status == 404 ? ENOENT : 0);
+  return Error("server returned status " + std::to_string(response.status), response.status == 404 ? ENOENT : 0);
+}
+
+Result<ClientResponse> Client::request(const std::string& method, const std::string& path, const Query& query,
+                                       std::string_view body, const std::string& content_type, const BodySink& on_data,
+                                       const BodySource& body_source) {
+  asio::io_context io;
+  asio::local::stream_protocol::socket sock(io);
+  beast::error_code ec;
+  sock.connect(asio::local::stream_protocol::endpoint(socket_), ec);
+  if (ec) return fail("Cannot connect to the berth daemon at unix://" + socket_ + ". Is the berth daemon running?", ECONNREFUSED);
+
+  std::string target = "/v1.43" + path;
+  for (size_t i = 0; i < query.size(); ++i)
+    target += (i ? "&" : "?") + url_encode(query[i].first) + "=" + url_encode(query[i].second);
+
+  if (body_source) {
+    http::request<http::empty_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, "berth");
+    req.set(http::field::user_agent, "berth-cli/0.1");
+    if (!content_type.empty()) req.set(http::field::content_type, content_type);
+    req.chunked(true);
+    http::request_serializer<http::empty_body> serializer{req};
+    http::write_header(sock, serializer, ec);
+    char buf[1 << 16];
+    while (!ec) {
+      size_t n = TRY(body_source(buf, sizeof buf));
+      if (n == 0) break;
+      asio::write(sock, http::make_chunk(asio::const_buffer(buf, n)), ec);
+    }
+    if (!ec) asio::write(sock, http::make_chunk_last(), ec);
+  } else {
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, "berth");
+    req.set(http::field::user_agent, "berth-cli/0.1");
+    if (!content_type.empty()) req.set(http::field::content_type, content_type);
+    req.body() = std::string(body);
+    req.prepare_payload();
+    http::write(sock, req, ec);
+  }
+  if (ec) return fail("send request: " + ec.message());
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  http::read_header(sock, buffer, parser, ec);
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec) return fail("read response: " + ec.message());
+  ClientResponse response;
+  response.status = static_cast<int>(parser.get().result_int());
+  for (const auto& field : parser.get()) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    response.headers[name] = std::string(field.value());
+  }
+  bool stream = on_data && response.status < 300;
+  char buf[1 << 16];
+  while (!parser.is_done()) {
+    parser.get().body().data = buf;
+    parser.get().body().size = sizeof buf;
+    http::read(sock, buffer, parser, ec);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) return fail("read response: " + ec.message());
+    std::string_view piece(buf, sizeof buf - parser.get().body().size);
+    if (stream)
+      TRY(on_data(piece));
+    else
+      response.body.append(piece);
+  }
+  return response;
+}
+
+Result<Json> Client::get_json(const std::string& path, const Query& query) {
+  auto response = TRY(request("GET", path, query));
+  if (response.status >= 300) return std::unexpected(response_error(response));
+  auto doc = parse_json(response.body);
+  if (!doc) return fail("invalid response from daemon: " + doc.error().message());
+  return *doc;
+}
+
+}  // namespace berth::api

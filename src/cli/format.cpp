@@ -1,0 +1,99 @@
+#include "cli/format.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "cli/template.h"
+
+namespace berth::cli {
+
+std::string human_size(int64_t bytes) {
+  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double size = static_cast<double>(bytes);
+  int unit = 0;
+  while (size >= 1000 && unit < 6) {
+    size /= 1000;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g%s", size, kUnits[unit]);
+  return buf;
+}
+
+std::string human_duration(int64_t seconds) {
+  auto plural = [](int64_t n, const char* unit) { return std::to_string(n) + " " + unit + (n == 1 ? "" : "s"); };
+  if (seconds < 1) return "Less than a second";
+  if (seconds == 1) return "1 second";
+  if (seconds < 60) return plural(seconds, "second");
+  int64_t minutes = seconds / 60;
+  if (minutes == 1) return "About a minute";
+  if (minutes < 60) return plural(minutes, "minute");
+  int64_t hours = minutes / 60;
+  if (hours == 1) return "About an hour";
+  if (hours < 48) return plural(hours, "hour");
+  if (hours < 24 * 7 * 2) return plural(hours / 24, "day");
+  if (hours < 24 * 30 * 2) return plural(hours / 24 / 7, "week");
+  if (hours < 24 * 365 * 2) return plural(hours / 24 / 30, "month");
+  return plural(hours / 24 / 365, "year");
+}
+
+std::string time_ago(int64_t unix_seconds) { return human_duration(static_cast<int64_t>(::time(nullptr)) - unix_seconds) + " ago"; }
+
+std::string align_tabs(const std::string& text) {
+  constexpr size_t kMinWidth = 10, kPadding = 3;
+  std::vector<std::vector<std::string>> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    size_t start = 0;
+    for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1) cells.push_back(line.substr(start, tab - start));
+    cells.push_back(line.substr(start));
+    lines.push_back(std::move(cells));
+  }
+  std::vector<size_t> widths;
+  for (const auto& cells : lines)
+    for (size_t i = 0; i + 1 < cells.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(kMinWidth);
+      widths[i] = std::max(widths[i], cells[i].size() + kPadding);
+    }
+  std::string out;
+  for (const auto& cells : lines) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      out += cells[i];
+      if (i + 1 < cells.size()) out += std::string(widths[i] - cells[i].size(), ' ');
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+Result<void> print_rows(std::ostream& out, const std::string& format, const std::vector<Json>& rows, const Json& headers) {
+  if (format == "json") {
+    for (const auto& row : rows) out << row.dump() << "\n";
+    return {};
+  }
+  bool table = format.starts_with("table");
+  std::string body = table ? format.substr(5) : format;
+  if (table && !body.empty() && (body[0] == ' ' || body[0] == '\t')) body.erase(0, 1);
+  // Docker's format strings spell tabs and newlines as \t and \n.
+  for (auto [from, to] : {std::pair{"\\t", "\t"}, std::pair{"\\n", "\n"}}) {
+    for (size_t at; (at = body.find(from)) != std::string::npos;) body.replace(at, 2, to);
+  }
+  auto tmpl = Template::parse(body);
+  if (!tmpl) return fail("template parsing error: " + tmpl.error().message());
+  std::string text;
+  if (table) text += TRY(tmpl->execute(headers)) + "\n";
+  for (const auto& row : rows) {
+    auto line = tmpl->execute(row);
+    if (!line) return fail("template parsing error: " + line.error().message());
+    text += *line + "\n";
+  }
+  out << (table ? align_tabs(text) : text);
+  return {};
+}
+
+}  // namespace berth::cli

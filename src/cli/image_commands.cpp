@@ -1,0 +1,287 @@
+#include "cli/image_commands.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "base/file.h"
+#include "cli/format.h"
+#include "image/reference.h"
+
+namespace berth::cli {
+
+namespace {
+
+std::string short_id(const std::string& id) {
+  std::string hex = id.substr(id.find(':') + 1);
+  return hex.substr(0, 12);
+}
+
+// One row per tag (or one <none> row), as `docker images` shows them.
+std::vector<Json> image_rows(const Json& images, bool no_trunc) {
+  std::vector<Json> rows;
+  for (const auto& image : images) {
+    std::string id = image["Id"].get<std::string>();
+    Json base = {{"ID", no_trunc ? id : short_id(id)},
+                 {"Digest", "<none>"},
+                 {"CreatedSince", time_ago(image["Created"].get<int64_t>())},
+                 {"CreatedAt", image["Created"]},
+                 {"Size", human_size(image["Size"].get<int64_t>())},
+                 {"VirtualSize", human_size(image["Size"].get<int64_t>())},
+                 {"SharedSize", "N/A"},
+                 {"UniqueSize", "N/A"},
+                 {"Containers", "N/A"}};
+    const Json& tags = image["RepoTags"];
+    if (tags.empty() || (tags.size() == 1 && tags[0] == "<none>:<none>")) {
+      Json row = base;
+      row["Repository"] = "<none>";
+      row["Tag"] = "<none>";
+      rows.push_back(row);
+      continue;
+    }
+    for (const auto& tag : tags) {
+      std::string text = tag.get<std::string>();
+      auto colon = text.rfind(':');
+      Json row = base;
+      row["Repository"] = text.substr(0, colon);
+      row["Tag"] = text.substr(colon + 1);
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+Json filters_json(const std::vector<std::string>& filters) {
+  Json out = Json::object();
+  for (const auto& f : filters) {
+    auto eq = f.find('=');
+    out[f.substr(0, eq)][eq == std::string::npos ? "" : f.substr(eq + 1)] = true;
+  }
+  return out;
+}
+
+void add_images(CLI::App* cmd, Context& ctx) {
+  auto* all = new bool(false);
+  auto* quiet = new bool(false);
+  auto* no_trunc = new bool(false);
+  auto* digests = new bool(false);
+  auto* format = new std::string;
+  auto* filters = new std::vector<std::string>;
+  auto* reference = new std::string;
+  cmd->add_flag("-a,--all", *all, "Show all images (default hides intermediate images)");
+  cmd->add_flag("-q,--quiet", *quiet, "Only show image IDs");
+  cmd->add_flag("--no-trunc", *no_trunc, "Don't truncate output");
+  cmd->add_flag("--digests", *digests, "Show digests");
+  cmd->add_option("--format", *format, "Format output using a custom template");
+  cmd->add_option("-f,--filter", *filters, "Filter output based on conditions provided")->allow_extra_args(false);
+  cmd->add_option("reference", *reference, "REPOSITORY[:TAG]");
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      std::vector<std::string> all_filters = *filters;
+      if (!reference->empty()) all_filters.push_back("reference=" + *reference);
+      api::Client::Query query = {{"all", *all ? "1" : "0"}};
+      if (!all_filters.empty()) query.push_back({"filters", filters_json(all_filters).dump()});
+      auto response = TRY(call(ctx, "GET", "/images/json", query));
+      auto images = TRY(parse_json(response.body));
+      auto rows = image_rows(images, *no_trunc);
+      if (*quiet) {
+        std::vector<std::string> seen;
+        for (const auto& row : rows) {
+          std::string id = row["ID"];
+          if (std::ranges::find(seen, id) == seen.end()) {
+            seen.push_back(id);
+            std::cout << (*no_trunc ? id : id) << "\n";
+          }
+        }
+        return 0;
+      }
+      std::string fmt = *format;
+      if (fmt.empty())
+        fmt = *digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                       : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+      Json headers = {{"Repository", "REPOSITORY"}, {"Tag", "TAG"}, {"ID", "IMAGE ID"}, {"Digest", "DIGEST"},
+                      {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"Size", "SIZE"}, {"VirtualSize", "VIRTUAL SIZE"},
+                      {"SharedSize", "SHARED SIZE"}, {"UniqueSize", "UNIQUE SIZE"}, {"Containers", "CONTAINERS"}};
+      TRY(print_rows(std::cout, fmt, rows, headers));
+      return 0;
+    };
+  });
+}
+
+// inspect: the daemon's JSON, as an indented array, or through -f.
+void add_inspect(CLI::App* cmd, Context& ctx, bool image_only) {
+  auto* format = new std::string;
+  auto* names = new std::vector<std::string>;
+  auto* type = new std::string;
+  cmd->add_option("-f,--format", *format, "Format output using a custom template");
+  if (!image_only) cmd->add_option("--type", *type, "Return JSON for specified type")->check(CLI::IsMember({"image"}));
+  cmd->add_option("names", *names, "IMAGE")->required();
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      Json out = Json::array();
+      int status = 0;
+      for (const auto& name : *names) {
+        auto response = TRY(ctx.client().request("GET", "/images/" + name + "/json"));
+        if (response.status == 404) {
+          std::cerr << "Error: No such " << (image_only ? "image" : "object") << ": " << name << "\n";
+          status = 1;
+          continue;
+        }
+        if (response.status >= 300) return std::unexpected(daemon_error(response));
+        out.push_back(TRY(parse_json(response.body)));
+      }
+      if (format->empty()) {
+        std::cout << out.dump(4) << "\n";
+      } else {
+        std::vector<Json> rows(out.begin(), out.end());
+        TRY(print_rows(std::cout, *format, rows, Json::object()));
+      }
+      return status;
+    };
+  });
+}
+
+void add_tag(CLI::App* cmd, Context& ctx) {
+  auto* source = new std::string;
+  auto* target = new std::string;
+  cmd->add_option("source", *source, "SOURCE_IMAGE[:TAG]")->required();
+  cmd->add_option("target", *target, "TARGET_IMAGE[:TAG]")->required();
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      auto ref = image::parse_reference(*target);
+      if (!ref) return fail("Error parsing reference: \"" + *target + "\" is not a valid repository/tag: " + ref.error().message());
+      TRY(call(ctx, "POST", "/images/" + *source + "/tag", {{"repo", ref->familiar_name()}, {"tag", ref->tag}}));
+      return 0;
+    };
+  });
+}
+
+void add_rmi(CLI::App* cmd, Context& ctx) {
+  auto* force = new bool(false);
+  auto* no_prune = new bool(false);
+  auto* names = new std::vector<std::string>;
+  cmd->add_flag("-f,--force", *force, "Force removal of the image");
+  cmd->add_flag("--no-prune", *no_prune, "Do not delete untagged parents");
+  cmd->add_option("images", *names, "IMAGE")->required();
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      int status = 0;
+      for (const auto& name : *names) {
+        auto response = call(ctx, "DELETE", "/images/" + name, {{"force", *force ? "1" : "0"}, {"noprune", *no_prune ? "1" : "0"}});
+        if (!response) {
+          std::cerr << response.error().message() << "\n";
+          status = 1;
+          continue;
+        }
+        for (const auto& event : TRY(parse_json(response->body)))
+          for (const auto& [kind, what] : event.items()) std::cout << kind << ": " << what.get<std::string>() << "\n";
+      }
+      return status;
+    };
+  });
+}
+
+void add_import(CLI::App* cmd, Context& ctx) {
+  auto* changes = new std::vector<std::string>;
+  auto* message = new std::string;
+  auto* platform = new std::string;
+  auto* source = new std::string;
+  auto* repository = new std::string;
+  cmd->add_option("-c,--change", *changes, "Apply Dockerfile instruction to the created image")->allow_extra_args(false);
+  cmd->add_option("-m,--message", *message, "Set commit message for imported image");
+  cmd->add_option("--platform", *platform, "Set platform if server is multi-platform capable");
+  cmd->add_option("file", *source, "file|URL|-")->required();
+  cmd->add_option("repository", *repository, "[REPOSITORY[:TAG]]");
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      if (source->find("://") != std::string::npos) return fail("import from a URL is not supported yet");
+      api::Client::Query query = {{"fromSrc", "-"}, {"message", *message}};
+      if (!platform->empty()) query.push_back({"platform", *platform});
+      for (const auto& change : *changes) query.push_back({"changes", change});
+      if (!repository->empty()) {
+        auto ref = image::parse_reference(*repository);
+        if (!ref) return std::unexpected(ref.error());
+        query.push_back({"repo", ref->familiar_name()});
+        query.push_back({"tag", ref->tag});
+      }
+      UniqueFd file;
+      int fd = 0;
+      if (*source != "-") {
+        file = TRY(open_file(*source, O_RDONLY));
+        fd = file.get();
+      }
+      auto reader = [fd](char* buf, size_t size) -> Result<size_t> {
+        ssize_t n = ::read(fd, buf, size);
+        if (n < 0) return fail_errno("read input");
+        return static_cast<size_t>(n);
+      };
+      auto response = TRY(ctx.client().request("POST", "/images/create", query, {}, "application/x-tar", nullptr, reader));
+      if (response.status >= 300) return std::unexpected(daemon_error(response));
+      auto doc = TRY(parse_json(response.body));
+      std::cout << doc.value("status", std::string()) << "\n";
+      return 0;
+    };
+  });
+}
+
+void add_history(CLI::App* cmd, Context& ctx) {
+  auto* human = new bool(true);
+  auto* quiet = new bool(false);
+  auto* no_trunc = new bool(false);
+  auto* format = new std::string;
+  auto* name = new std::string;
+  cmd->add_option("-H,--human", *human, "Print sizes and dates in human readable format")->default_str("true");
+  cmd->add_flag("-q,--quiet", *quiet, "Only show image IDs");
+  cmd->add_flag("--no-trunc", *no_trunc, "Don't truncate output");
+  cmd->add_option("--format", *format, "Format output using a custom template");
+  cmd->add_option("image", *name, "IMAGE")->required();
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      auto entries = TRY(parse_json(TRY(call(ctx, "GET", "/images/" + *name + "/history")).body));
+      std::vector<Json> rows;
+      for (const auto& e : entries) {
+        std::string id = e["Id"];
+        std::string created_by = e["CreatedBy"];
+        if (!*no_trunc && created_by.size() > 45) created_by = created_by.substr(0, 44) + "…";
+        int64_t created = e["Created"];
+        rows.push_back({{"ID", id == "<missing>" || *no_trunc ? id : short_id(id)},
+                        {"CreatedSince", *human ? time_ago(created) : std::to_string(created)},
+                        {"CreatedAt", created},
+                        {"CreatedBy", created_by},
+                        {"Size", *human ? human_size(e["Size"]) : std::to_string(e["Size"].get<int64_t>())},
+                        {"Comment", e["Comment"]}});
+      }
+      if (*quiet) {
+        for (const auto& row : rows) std::cout << row["ID"].get<std::string>() << "\n";
+        return 0;
+      }
+      std::string fmt = format->empty() ? "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}" : *format;
+      Json headers = {{"ID", "IMAGE"}, {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"CreatedBy", "CREATED BY"},
+                      {"Size", "SIZE"}, {"Comment", "COMMENT"}};
+      TRY(print_rows(std::cout, fmt, rows, headers));
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void add_image_commands(CLI::App& app, Context& ctx) {
+  auto* image = app.add_subcommand("image", "Manage images");
+  image->require_subcommand(1);
+  add_images(app.add_subcommand("images", "List images"), ctx);
+  add_images(image->add_subcommand("ls", "List images")->alias("list"), ctx);
+  add_inspect(app.add_subcommand("inspect", "Return low-level information on Docker objects"), ctx, false);
+  add_inspect(image->add_subcommand("inspect", "Display detailed information on one or more images"), ctx, true);
+  add_tag(app.add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"), ctx);
+  add_tag(image->add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"), ctx);
+  add_rmi(app.add_subcommand("rmi", "Remove one or more images"), ctx);
+  add_rmi(image->add_subcommand("rm", "Remove one or more images")->alias("remove"), ctx);
+  add_import(app.add_subcommand("import", "Import the contents from a tarball to create a filesystem image"), ctx);
+  add_import(image->add_subcommand("import", "Import the contents from a tarball to create a filesystem image"), ctx);
+  add_history(app.add_subcommand("history", "Show the history of an image"), ctx);
+  add_history(image->add_subcommand("history", "Show the history of an image"), ctx);
+}
+
+}  // namespace berth::cli

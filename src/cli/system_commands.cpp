@@ -1,0 +1,79 @@
+// berth version, berth info.
+#include <iostream>
+
+#include "cli/format.h"
+#include "cli/image_commands.h"
+
+namespace berth::cli {
+
+namespace {
+
+constexpr const char* kClientVersion = "0.1.0";
+constexpr const char* kClientApiVersion = "1.43";
+
+void add_version(CLI::App* cmd, Context& ctx) {
+  auto format = std::make_shared<std::string>();
+  cmd->add_option("-f,--format", *format, "Format output using a custom template");
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      Json client = {{"Version", kClientVersion}, {"ApiVersion", kClientApiVersion}, {"Os", "linux"}, {"Arch", "amd64"}};
+      auto server = ctx.client().get_json("/version");
+      Json doc = {{"Client", client}, {"Server", server ? *server : Json(nullptr)}};
+      if (!format->empty()) {
+        TRY(print_rows(std::cout, *format, {doc}, Json::object()));
+      } else {
+        std::cout << "Client:\n Version:           " << kClientVersion << "\n API version:       " << kClientApiVersion
+                  << "\n OS/Arch:           linux/amd64\n\n";
+        if (server) {
+          const Json& s = *server;
+          std::cout << "Server: berth\n Engine:\n  Version:          " << s.value("Version", "") << "\n  API version:      "
+                    << s.value("ApiVersion", "") << " (minimum version " << s.value("MinAPIVersion", "") << ")\n"
+                    << "  OS/Arch:          " << s.value("Os", "") << "/" << s.value("Arch", "") << "\n";
+        }
+      }
+      if (!server) return std::unexpected(server.error());
+      return 0;
+    };
+  });
+}
+
+void add_info(CLI::App* cmd, Context& ctx) {
+  auto format = std::make_shared<std::string>();
+  cmd->add_option("-f,--format", *format, "Format output using a custom template");
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      auto info = TRY(ctx.client().get_json("/info"));
+      if (!format->empty()) {
+        TRY(print_rows(std::cout, *format, {info}, Json::object()));
+        return 0;
+      }
+      std::cout << "Server:\n"
+                << " Containers: " << info["Containers"] << "\n  Running: " << info["ContainersRunning"]
+                << "\n  Paused: " << info["ContainersPaused"] << "\n  Stopped: " << info["ContainersStopped"]
+                << "\n Images: " << info["Images"] << "\n Server Version: " << info["ServerVersion"].get<std::string>()
+                << "\n Storage Driver: " << info["Driver"].get<std::string>()
+                << "\n Cgroup Driver: " << info["CgroupDriver"].get<std::string>()
+                << "\n Cgroup Version: " << info["CgroupVersion"].get<std::string>()
+                << "\n Default Runtime: " << info["DefaultRuntime"].get<std::string>()
+                << "\n Kernel Version: " << info["KernelVersion"].get<std::string>()
+                << "\n Operating System: " << info["OperatingSystem"].get<std::string>()
+                << "\n OSType: " << info["OSType"].get<std::string>() << "\n Architecture: " << info["Architecture"].get<std::string>()
+                << "\n CPUs: " << info["NCPU"] << "\n Total Memory: " << human_size(info["MemTotal"].get<int64_t>())
+                << "\n Name: " << info["Name"].get<std::string>()
+                << "\n Docker Root Dir: " << info["DockerRootDir"].get<std::string>() << "\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void add_system_commands(CLI::App& app, Context& ctx) {
+  add_version(app.add_subcommand("version", "Show the berth version information"), ctx);
+  add_info(app.add_subcommand("info", "Display system-wide information"), ctx);
+  auto* system = app.add_subcommand("system", "Manage berth");
+  system->require_subcommand(1);
+  add_info(system->add_subcommand("info", "Display system-wide information"), ctx);
+}
+
+}  // namespace berth::cli
