@@ -5,6 +5,7 @@ leak checks (cgroups, mounts)."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -110,3 +111,42 @@ def mounts_under(path: Path):
     return [line for line in text.splitlines() if str(path) in line]
 
 
+
+
+class Daemon:
+    """berthd with its own data root and socket, and the berth CLI pointed at it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.data_root = root / "data"
+        self.socket = root / "berth.sock"
+        self.log = root / "berthd.log"
+        self.process = None
+
+    def start(self):
+        log = open(self.log, "ab")
+        self.process = subprocess.Popen([str(BIN / "berthd"), "--data-root", str(self.data_root), "--socket", str(self.socket)],
+                                        stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        wait_for(lambda: self.socket.exists() and self.berth("version").returncode == 0, timeout=10)
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    @property
+    def host(self):
+        return f"unix://{self.socket}"
+
+    def berth(self, *args, input=None, timeout=60, check=False):
+        result = subprocess.run([str(BIN / "berth"), "-H", self.host, *map(str, args)], input=input, capture_output=True,
+                                timeout=timeout, text=input is None or isinstance(input, str))
+        if check and result.returncode != 0:
+            raise AssertionError(f"berth {' '.join(map(str, args))} failed ({result.returncode}): {result.stderr}")
+        return result
+
+    def import_busybox(self, name="busybox:latest"):
+        subprocess.run([str(REPO / "tests" / "images" / "busybox.sh"), str(BIN / "berth"), name], check=True,
+                       env=dict(os.environ, BERTH_FLAGS=f"-H {self.host}"), capture_output=True)

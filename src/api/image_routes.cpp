@@ -123,14 +123,17 @@ Result<std::vector<Image>> filtered(engine::Engine& engine, const Request& reque
       if (dangling != (v == "true" || v == "1")) continue;
     }
     if (filters.contains("reference")) {
-      bool any = false;
-      for (const auto& pattern : filters["reference"])
-        for (const auto& tag : familiar_tags(image)) {
-          std::string name = tag.substr(0, tag.rfind(':'));
+      // Only the matching tags are shown, as Docker does.
+      std::erase_if(image.tags, [&](const std::string& full) {
+        auto ref = image::parse_reference(full);
+        std::string tag = ref ? ref->familiar() : full;
+        std::string name = tag.substr(0, tag.rfind(':'));
+        for (const auto& pattern : filters["reference"])
           if (fnmatch(pattern.c_str(), tag.c_str(), FNM_PATHNAME) == 0 || fnmatch(pattern.c_str(), name.c_str(), FNM_PATHNAME) == 0)
-            any = true;
-        }
-      if (!any) continue;
+            return false;
+        return true;
+      });
+      if (image.tags.empty()) continue;
     }
     int64_t created = unix_time(image.created);
     if (before && created >= *before) continue;

@@ -13,6 +13,8 @@ namespace berth::image {
 
 Result<void> ContentStore::init() const {
   TRY(make_dirs(root_ + "/blobs/sha256", 0700));
+  // Writes in progress when the last process died are garbage now.
+  TRY(remove_all(root_ + "/ingest"));
   TRY(make_dirs(root_ + "/ingest", 0700));
   return {};
 }

@@ -17,7 +17,8 @@ class ContentStore {
  public:
   explicit ContentStore(std::string root) : root_(std::move(root)) {}
 
-  // Creates the store's directories.
+  // Creates the store's directories and drops abandoned writes; one
+  // process owns a store.
   Result<void> init() const;
 
   bool has(const std::string& digest) const;
