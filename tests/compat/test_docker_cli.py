@@ -1,0 +1,65 @@
+"""The real docker CLI against berthd (DOCKER_HOST=unix://…): what Docker prints."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from berthtest import Daemon, mounts_under
+
+DOCKER = shutil.which("docker")
+pytestmark = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not installed")
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    d = Daemon(tmp_path).start()
+    d.import_busybox()
+    yield d
+    d.stop()
+    assert mounts_under(d.data_root) == []
+
+
+def docker(daemon, *args, input=None):
+    env = dict(os.environ, DOCKER_HOST=daemon.host, DOCKER_CONFIG=str(daemon.root / "docker-config"))
+    return subprocess.run([DOCKER, *map(str, args)], env=env, capture_output=True, text=True, input=input, timeout=60)
+
+
+def test_docker_version_talks_to_berthd(daemon):
+    result = docker(daemon, "version")
+    assert result.returncode == 0, result.stderr
+    assert "Server: berth" in result.stdout
+    assert "API version:      1.43 (minimum version 1.24)" in result.stdout
+
+
+def test_docker_images_and_inspect(daemon):
+    rows = docker(daemon, "images").stdout.splitlines()
+    assert rows[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    assert rows[1].split()[:2] == ["busybox", "latest"]
+    assert docker(daemon, "inspect", "-f", "{{.Config.Cmd}} {{.Os}}", "busybox").stdout == "[sh] linux\n"
+    assert docker(daemon, "image", "inspect", "--format", "{{json .RepoTags}}", "busybox").stdout == '["busybox:latest"]\n'
+
+
+def test_docker_tag_and_rmi(daemon):
+    assert docker(daemon, "tag", "busybox", "localhost:5000/mine:v2").returncode == 0
+    assert "localhost:5000/mine" in docker(daemon, "images").stdout
+    result = docker(daemon, "rmi", "localhost:5000/mine:v2")
+    assert result.stdout == "Untagged: localhost:5000/mine:v2\n", result.stderr
+    missing = docker(daemon, "rmi", "nosuch")
+    assert missing.returncode == 1
+    assert "No such image: nosuch:latest" in missing.stderr
+
+
+def test_docker_import_and_history(daemon, tmp_path):
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc").mkdir(parents=True)
+    (rootfs / "etc" / "motd").write_text("hi\n")
+    subprocess.run(["tar", "-C", rootfs, "-cf", tmp_path / "rootfs.tar", "."], check=True)
+    result = docker(daemon, "import", "-c", "CMD [\"cat\", \"/etc/motd\"]", "-m", "from docker", tmp_path / "rootfs.tar", "motd:1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("sha256:")
+    assert docker(daemon, "inspect", "-f", "{{.Config.Cmd}}", "motd:1").stdout == "[cat /etc/motd]\n"
+    history = docker(daemon, "history", "motd:1").stdout.splitlines()
+    assert history[0].split()[:2] == ["IMAGE", "CREATED"]
+    assert history[1].rstrip().endswith("from docker")
