@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <memory>
 
 #include "base/file.h"
 #include "cli/format.h"
@@ -62,13 +63,13 @@ Json filters_json(const std::vector<std::string>& filters) {
 }
 
 void add_images(CLI::App* cmd, Context& ctx) {
-  auto* all = new bool(false);
-  auto* quiet = new bool(false);
-  auto* no_trunc = new bool(false);
-  auto* digests = new bool(false);
-  auto* format = new std::string;
-  auto* filters = new std::vector<std::string>;
-  auto* reference = new std::string;
+  auto all = std::make_shared<bool>(false);
+  auto quiet = std::make_shared<bool>(false);
+  auto no_trunc = std::make_shared<bool>(false);
+  auto digests = std::make_shared<bool>(false);
+  auto format = std::make_shared<std::string>();
+  auto filters = std::make_shared<std::vector<std::string>>();
+  auto reference = std::make_shared<std::string>();
   cmd->add_flag("-a,--all", *all, "Show all images (default hides intermediate images)");
   cmd->add_flag("-q,--quiet", *quiet, "Only show image IDs");
   cmd->add_flag("--no-trunc", *no_trunc, "Don't truncate output");
@@ -86,14 +87,8 @@ void add_images(CLI::App* cmd, Context& ctx) {
       auto images = TRY(parse_json(response.body));
       auto rows = image_rows(images, *no_trunc);
       if (*quiet) {
-        std::vector<std::string> seen;
-        for (const auto& row : rows) {
-          std::string id = row["ID"];
-          if (std::ranges::find(seen, id) == seen.end()) {
-            seen.push_back(id);
-            std::cout << (*no_trunc ? id : id) << "\n";
-          }
-        }
+        // One line per row, as Docker: an image with two tags shows twice.
+        for (const auto& row : rows) std::cout << row["ID"].get<std::string>() << "\n";
         return 0;
       }
       std::string fmt = *format;
@@ -111,9 +106,9 @@ void add_images(CLI::App* cmd, Context& ctx) {
 
 // inspect: the daemon's JSON, as an indented array, or through -f.
 void add_inspect(CLI::App* cmd, Context& ctx, bool image_only) {
-  auto* format = new std::string;
-  auto* names = new std::vector<std::string>;
-  auto* type = new std::string;
+  auto format = std::make_shared<std::string>();
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto type = std::make_shared<std::string>();
   cmd->add_option("-f,--format", *format, "Format output using a custom template");
   if (!image_only) cmd->add_option("--type", *type, "Return JSON for specified type")->check(CLI::IsMember({"image"}));
   cmd->add_option("names", *names, "IMAGE")->required();
@@ -143,8 +138,8 @@ void add_inspect(CLI::App* cmd, Context& ctx, bool image_only) {
 }
 
 void add_tag(CLI::App* cmd, Context& ctx) {
-  auto* source = new std::string;
-  auto* target = new std::string;
+  auto source = std::make_shared<std::string>();
+  auto target = std::make_shared<std::string>();
   cmd->add_option("source", *source, "SOURCE_IMAGE[:TAG]")->required();
   cmd->add_option("target", *target, "TARGET_IMAGE[:TAG]")->required();
   cmd->final_callback([=, &ctx] {
@@ -158,9 +153,9 @@ void add_tag(CLI::App* cmd, Context& ctx) {
 }
 
 void add_rmi(CLI::App* cmd, Context& ctx) {
-  auto* force = new bool(false);
-  auto* no_prune = new bool(false);
-  auto* names = new std::vector<std::string>;
+  auto force = std::make_shared<bool>(false);
+  auto no_prune = std::make_shared<bool>(false);
+  auto names = std::make_shared<std::vector<std::string>>();
   cmd->add_flag("-f,--force", *force, "Force removal of the image");
   cmd->add_flag("--no-prune", *no_prune, "Do not delete untagged parents");
   cmd->add_option("images", *names, "IMAGE")->required();
@@ -183,11 +178,11 @@ void add_rmi(CLI::App* cmd, Context& ctx) {
 }
 
 void add_import(CLI::App* cmd, Context& ctx) {
-  auto* changes = new std::vector<std::string>;
-  auto* message = new std::string;
-  auto* platform = new std::string;
-  auto* source = new std::string;
-  auto* repository = new std::string;
+  auto changes = std::make_shared<std::vector<std::string>>();
+  auto message = std::make_shared<std::string>();
+  auto platform = std::make_shared<std::string>();
+  auto source = std::make_shared<std::string>();
+  auto repository = std::make_shared<std::string>();
   cmd->add_option("-c,--change", *changes, "Apply Dockerfile instruction to the created image")->allow_extra_args(false);
   cmd->add_option("-m,--message", *message, "Set commit message for imported image");
   cmd->add_option("--platform", *platform, "Set platform if server is multi-platform capable");
@@ -226,11 +221,11 @@ void add_import(CLI::App* cmd, Context& ctx) {
 }
 
 void add_history(CLI::App* cmd, Context& ctx) {
-  auto* human = new bool(true);
-  auto* quiet = new bool(false);
-  auto* no_trunc = new bool(false);
-  auto* format = new std::string;
-  auto* name = new std::string;
+  auto human = std::make_shared<bool>(true);
+  auto quiet = std::make_shared<bool>(false);
+  auto no_trunc = std::make_shared<bool>(false);
+  auto format = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
   cmd->add_option("-H,--human", *human, "Print sizes and dates in human readable format")->default_str("true");
   cmd->add_flag("-q,--quiet", *quiet, "Only show image IDs");
   cmd->add_flag("--no-trunc", *no_trunc, "Don't truncate output");
