@@ -1,5 +1,6 @@
 #include "image/image_store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -59,9 +60,7 @@ Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::string& root) {
 
 Result<void> ImageStore::migrate() {
   TRY(db_.exec(kSchema));
-  // Unpacked layers that a crash left without a record are garbage.
-  TRY(remove_all(root_ + "/layers/tmp"));
-  return {};
+  return remove_orphan_layers();
 }
 
 Result<int64_t> ImageStore::layer_size(const std::string& chain) const {
@@ -98,6 +97,12 @@ Result<std::string> ImageStore::register_layer(const std::string& diff_id, const
   return chain;
 }
 
+Result<std::string> ImageStore::store_layer(const ByteReader& input) {
+  auto writer = TRY(content_.writer());
+  TRY(decompress(input, [&](std::string_view data) { return writer.write(data); }));
+  return writer.commit();
+}
+
 Result<std::string> ImageStore::import(const ByteReader& input, const ImportOptions& options) {
   std::string created = rfc3339_nano_now();
   Json config = import_config("", created, options.message.empty() ? "Imported from -" : options.message);
@@ -105,28 +110,78 @@ Result<std::string> ImageStore::import(const ByteReader& input, const ImportOpti
     auto applied = apply_change(config, change);
     if (!applied) return fail(applied.error().message(), EINVAL);
   }
+  std::vector<std::string> blobs_before = TRY(content_.list());
+  auto added = [&]() -> Result<std::string> {
+    std::string diff_id = TRY(store_layer(input));
+    config["rootfs"]["diff_ids"] = Json::array({diff_id});
+    std::vector<Reference> tags;
+    if (options.tag) tags.push_back(*options.tag);
+    return add_image(config.dump(), tags);
+  }();
+  if (!added) drop_new_blobs(blobs_before);
+  return added;
+}
 
-  auto writer = TRY(content_.writer());
-  TRY(decompress(input, [&](std::string_view data) { return writer.write(data); }));
-  std::string diff_id = TRY(writer.commit());
-  auto chain = register_layer(diff_id, "");
-  if (!chain) {
-    (void)content_.remove(diff_id);
-    return std::unexpected(chain.error().wrap("import"));
+Result<std::string> ImageStore::add_image(const std::string& config_bytes, const std::vector<Reference>& tags) {
+  auto config = parse_json(config_bytes);
+  if (!config || !config->is_object()) return fail("invalid image config", EINVAL);
+  const Json* diff_ids = config->contains("rootfs") ? &(*config)["rootfs"]["diff_ids"] : nullptr;
+  if (!diff_ids || !diff_ids->is_array()) return fail("invalid image config: rootfs.diff_ids is missing", EINVAL);
+  std::vector<std::pair<std::string, std::string>> layers;  // chain id, diff id
+  int64_t size = 0;
+  for (const auto& diff : *diff_ids) {
+    if (!diff.is_string() || !validate_digest(diff.get<std::string>())) return fail("invalid image config: bad diff_id", EINVAL);
+    std::string diff_id = diff.get<std::string>();
+    if (!content_.has(diff_id)) return fail("layer " + diff_id + " is missing", EINVAL);
+    std::string parent = layers.empty() ? "" : layers.back().first;
+    std::string chain = TRY(register_layer(diff_id, parent));
+    size += std::stoll(read_file(root_ + "/layers/" + hex_of(chain) + "/size").value_or("0"));
+    layers.emplace_back(chain, diff_id);
   }
-  config["rootfs"]["diff_ids"] = Json::array({diff_id});
-  int64_t size = std::stoll(read_file(root_ + "/layers/" + hex_of(*chain) + "/size").value_or("0"));
-  std::string id = TRY(content_.put(config.dump()));
+  std::string id = TRY(content_.put(config_bytes));
+  std::string created = config->value("created", rfc3339_nano_now());
 
   auto tx = TRY(Transaction::begin(db_));
-  TRY(TRY(db_.prepare("INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, size) VALUES (?, ?, NULL, ?)"))
-          .bind(1, *chain).bind(2, diff_id).bind(3, size).run());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    auto insert = TRY(db_.prepare("INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, size) VALUES (?, ?, ?, ?)"));
+    insert.bind(1, layers[i].first).bind(2, layers[i].second);
+    if (i == 0) insert.bind_null(3); else insert.bind(3, layers[i - 1].first);
+    int64_t layer_size = std::stoll(read_file(root_ + "/layers/" + hex_of(layers[i].first) + "/size").value_or("0"));
+    TRY(insert.bind(4, layer_size).run());
+  }
   TRY(TRY(db_.prepare("INSERT OR IGNORE INTO images (id, created, size) VALUES (?, ?, ?)")).bind(1, id).bind(2, created).bind(3, size).run());
-  TRY(TRY(db_.prepare("INSERT OR IGNORE INTO image_layers (image_id, position, chain_id) VALUES (?, 0, ?)")).bind(1, id).bind(2, *chain).run());
-  if (options.tag)
-    TRY(TRY(db_.prepare("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)")).bind(1, with_default_tag(*options.tag).str()).bind(2, id).run());
+  for (size_t i = 0; i < layers.size(); ++i)
+    TRY(TRY(db_.prepare("INSERT OR IGNORE INTO image_layers (image_id, position, chain_id) VALUES (?, ?, ?)"))
+            .bind(1, id).bind(2, static_cast<int64_t>(i)).bind(3, layers[i].first).run());
+  for (const auto& tag : tags)
+    TRY(TRY(db_.prepare("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)")).bind(1, with_default_tag(tag).str()).bind(2, id).run());
   TRY(tx.commit());
   return id;
+}
+
+void ImageStore::drop_new_blobs(const std::vector<std::string>& before) {
+  auto now = content_.list();
+  if (!now) return;
+  for (const auto& digest : *now)
+    if (!std::ranges::binary_search(before, digest)) (void)content_.remove(digest);
+  (void)remove_orphan_layers();
+}
+
+// Unpacked layers with no record: from a crash between unpacking and the
+// transaction that records them, or a failed import.
+Result<void> ImageStore::remove_orphan_layers() {
+  DIR* dir = ::opendir((root_ + "/layers").c_str());
+  if (!dir) return fail_errno("open " + root_ + "/layers");
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(dir))
+    if (entry->d_name[0] != '.') names.emplace_back(entry->d_name);
+  ::closedir(dir);
+  for (const auto& name : names) {
+    auto row = TRY(db_.prepare("SELECT 1 FROM layers WHERE chain_id = ?"));
+    row.bind(1, "sha256:" + name);
+    if (!TRY(row.step())) TRY(remove_all(root_ + "/layers/" + name));
+  }
+  return {};
 }
 
 Result<Image> ImageStore::load(const std::string& id) const {

@@ -44,6 +44,16 @@ class ImageStore {
 
   // A one-layer image from a rootfs tarball (plain or compressed).
   Result<std::string> import(const std::function<Result<size_t>(char*, size_t)>& input, const ImportOptions& options);
+  // Stores a layer tar (plain or compressed) in the content store, as its
+  // uncompressed form; returns its diff ID.
+  Result<std::string> store_layer(const std::function<Result<size_t>(char*, size_t)>& input);
+  // Records an image whose config (exact bytes: they are its ID) names
+  // layers already stored; tags it.
+  Result<std::string> add_image(const std::string& config_bytes, const std::vector<Reference>& tags);
+  // Removes blobs (and unpacked layers) added since `before` (a sorted
+  // list): what a failed import or load left.
+  void drop_new_blobs(const std::vector<std::string>& before);
+
   // A tag ("busybox", "busybox:1"), a full or unique short ID.
   Result<Image> resolve(std::string_view name) const;
   Result<std::vector<Image>> list() const;
@@ -60,6 +70,7 @@ class ImageStore {
  private:
   ImageStore(std::string root, Database db) : root_(std::move(root)), db_(std::move(db)), content_(root_ + "/content") {}
   Result<void> migrate();
+  Result<void> remove_orphan_layers();
   Result<std::string> register_layer(const std::string& diff_id, const std::string& parent_chain);
   Result<Image> load(const std::string& id) const;
   Result<std::vector<RemoveEvent>> delete_image(const Image& image);
