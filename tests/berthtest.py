@@ -124,6 +124,7 @@ class Daemon:
         self.process = None
 
     def start(self):
+        self.root.mkdir(parents=True, exist_ok=True)
         log = open(self.log, "ab")
         self.process = subprocess.Popen([str(BIN / "berthd"), "--data-root", str(self.data_root), "--socket", str(self.socket)],
                                         stdout=log, stderr=log, stdin=subprocess.DEVNULL)

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "api/routes.h"
+#include "image/archive.h"
 #include "image/image_config.h"
 #include "image/reference.h"
 
@@ -184,9 +185,63 @@ Result<void> import_image(Request& request, ResponseWriter& response, engine::En
   return response.json(200, {{"status", id}});
 }
 
+// GET /images/get?names=…: one archive of the named images, streamed.
+Result<void> save(const std::vector<std::string>& names, ResponseWriter& response, engine::Engine& engine) {
+  if (names.empty()) return fail("no images named", EINVAL);
+  std::vector<image::SaveItem> items;
+  {
+    std::lock_guard lock(engine.image_mutex());
+    for (const auto& name : names) {
+      image::SaveItem item{TRY(engine.images().resolve(name)), {}};
+      // A name that is a tag saves that tag; an ID saves every tag of the image.
+      auto ref = image::parse_reference(name);
+      std::string full = ref ? image::with_default_tag(*ref).str() : "";
+      if (ref && std::ranges::find(item.image.tags, full) != item.image.tags.end())
+        item.tags = {full};
+      else
+        item.tags = item.image.tags;
+      auto same = std::ranges::find_if(items, [&](const image::SaveItem& i) { return i.image.id == item.image.id; });
+      if (same != items.end()) {
+        for (const auto& tag : item.tags)
+          if (std::ranges::find(same->tags, tag) == same->tags.end()) same->tags.push_back(tag);
+      } else {
+        items.push_back(std::move(item));
+      }
+    }
+  }
+  TRY(response.begin_stream(200, "application/x-tar"));
+  // Blobs are immutable and an image's files are only removed with it, so
+  // the stream needs no lock; a concurrent rmi makes it fail, not corrupt.
+  TRY(image::save_images(engine.images(), items, [&](std::string_view data) { return response.write(data); }));
+  for (const auto& item : items) engine.events().publish("image", "save", item.image.id, {{"name", item.image.id}});
+  return response.finish();
+}
+
+Result<void> load(Request& request, ResponseWriter& response, engine::Engine& engine) {
+  std::vector<image::LoadedImage> loaded;
+  {
+    std::lock_guard lock(engine.image_mutex());
+    loaded = TRY(image::load_images(engine.images(), request.read_body, engine.config().data_root + "/tmp/load"));
+  }
+  std::string out;
+  for (const auto& image : loaded) {
+    engine.events().publish("image", "load", image.id, {{"name", image.tags.empty() ? image.id : image.tags.front()}});
+    if (image.tags.empty()) out += Json{{"stream", "Loaded image ID: " + image.id + "\n"}}.dump() + "\n";
+    for (const auto& tag : image.tags) out += Json{{"stream", "Loaded image: " + tag + "\n"}}.dump() + "\n";
+  }
+  return response.send(200, "application/json", out);
+}
+
 }  // namespace
 
 void add_image_routes(Router& router, engine::Engine& engine) {
+  router.add("GET", "/images/get", [&engine](Request& request, ResponseWriter& response) {
+    return save(request.query_values("names"), response, engine);
+  });
+  router.add("GET", "/images/{name*}/get", [&engine](Request& request, ResponseWriter& response) {
+    return save({request.params["name"]}, response, engine);
+  });
+  router.add("POST", "/images/load", [&engine](Request& request, ResponseWriter& response) { return load(request, response, engine); });
   router.add("GET", "/images/json", [&engine](Request& request, ResponseWriter& response) -> Result<void> {
     Json out = Json::array();
     for (const auto& image : TRY(filtered(engine, request))) out.push_back(summary(image));

@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "base/file.h"
 #include "cli/format.h"
@@ -260,6 +261,63 @@ void add_history(CLI::App* cmd, Context& ctx) {
   });
 }
 
+void add_save(CLI::App* cmd, Context& ctx) {
+  auto output = std::make_shared<std::string>();
+  auto names = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("-o,--output", *output, "Write to a file, instead of STDOUT");
+  cmd->add_option("images", *names, "IMAGE")->required();
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      if (output->empty() && ::isatty(1)) return fail("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+      // Into a temp file beside the target, renamed when complete: a failed
+      // save leaves no truncated archive behind.
+      std::string temp = output->empty() ? "" : *output + ".tmp";
+      UniqueFd file;
+      if (!temp.empty()) file = TRY(open_file(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+      int fd = file ? file.get() : 1;
+      api::Client::Query query;
+      for (const auto& name : *names) query.push_back({"names", name});
+      auto response = ctx.client().request("GET", "/images/get", query, {}, "", [fd](std::string_view data) { return write_all(fd, data); });
+      auto failed = [&](Error error) -> Result<int> {
+        if (!temp.empty()) ::unlink(temp.c_str());
+        return std::unexpected(std::move(error));
+      };
+      if (!response) return failed(response.error());
+      if (response->status >= 300) return failed(daemon_error(*response));
+      if (!temp.empty() && ::rename(temp.c_str(), output->c_str()) != 0) return failed(Error::from_errno("rename " + temp));
+      return 0;
+    };
+  });
+}
+
+void add_load(CLI::App* cmd, Context& ctx) {
+  auto input = std::make_shared<std::string>();
+  auto quiet = std::make_shared<bool>(false);
+  cmd->add_option("-i,--input", *input, "Read from tar archive file, instead of STDIN");
+  cmd->add_flag("-q,--quiet", *quiet, "Suppress the load output");
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      UniqueFd file;
+      if (!input->empty()) file = TRY(open_file(*input, O_RDONLY));
+      else if (::isatty(0)) return fail("requested load from stdin, but stdin is empty");
+      int fd = file ? file.get() : 0;
+      auto reader = [fd](char* buf, size_t size) -> Result<size_t> {
+        ssize_t n = ::read(fd, buf, size);
+        if (n < 0) return fail_errno("read input");
+        return static_cast<size_t>(n);
+      };
+      auto response = TRY(ctx.client().request("POST", "/images/load", {{"quiet", *quiet ? "1" : "0"}}, {}, "application/x-tar", nullptr, reader));
+      if (response.status >= 300) return std::unexpected(daemon_error(response));
+      if (*quiet) return 0;
+      std::istringstream lines(response.body);
+      std::string line;
+      while (std::getline(lines, line))
+        if (auto doc = parse_json(line); doc && doc->contains("stream")) std::cout << (*doc)["stream"].get<std::string>();
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_image_commands(CLI::App& app, Context& ctx) {
@@ -277,6 +335,10 @@ void add_image_commands(CLI::App& app, Context& ctx) {
   add_import(image->add_subcommand("import", "Import the contents from a tarball to create a filesystem image"), ctx);
   add_history(app.add_subcommand("history", "Show the history of an image"), ctx);
   add_history(image->add_subcommand("history", "Show the history of an image"), ctx);
+  add_save(app.add_subcommand("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"), ctx);
+  add_save(image->add_subcommand("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"), ctx);
+  add_load(app.add_subcommand("load", "Load an image from a tar archive or STDIN"), ctx);
+  add_load(image->add_subcommand("load", "Load an image from a tar archive or STDIN"), ctx);
 }
 
 }  // namespace berth::cli

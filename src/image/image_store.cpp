@@ -162,8 +162,15 @@ Result<std::string> ImageStore::add_image(const std::string& config_bytes, const
 void ImageStore::drop_new_blobs(const std::vector<std::string>& before) {
   auto now = content_.list();
   if (!now) return;
-  for (const auto& digest : *now)
-    if (!std::ranges::binary_search(before, digest)) (void)content_.remove(digest);
+  for (const auto& digest : *now) {
+    if (std::ranges::binary_search(before, digest)) continue;
+    // Still kept: what an image recorded meanwhile (a multi-image load) uses.
+    auto used = db_.prepare("SELECT 1 FROM layers WHERE diff_id = ?1 UNION SELECT 1 FROM images WHERE id = ?1");
+    if (!used) continue;
+    used->bind(1, digest);
+    auto row = used->step();
+    if (row && !*row) (void)content_.remove(digest);
+  }
   (void)remove_orphan_layers();
 }
 

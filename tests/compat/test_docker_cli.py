@@ -63,3 +63,15 @@ def test_docker_import_and_history(daemon, tmp_path):
     history = docker(daemon, "history", "motd:1").stdout.splitlines()
     assert history[0].split()[:2] == ["IMAGE", "CREATED"]
     assert history[1].rstrip().endswith("from docker")
+
+
+def test_docker_save_then_docker_load_into_another_berthd(daemon, tmp_path):
+    image_id = docker(daemon, "inspect", "-f", "{{.Id}}", "busybox").stdout
+    assert docker(daemon, "save", "-o", tmp_path / "bb.tar", "busybox").returncode == 0
+    other = Daemon(tmp_path / "other").start()
+    try:
+        loaded = docker(other, "load", "-i", tmp_path / "bb.tar")
+        assert loaded.stdout == "Loaded image: busybox:latest\n", loaded.stderr
+        assert docker(other, "inspect", "-f", "{{.Id}}", "busybox").stdout == image_id
+    finally:
+        other.stop()

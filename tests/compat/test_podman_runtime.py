@@ -95,3 +95,19 @@ def test_detached_exec_and_stop(podman):
 def test_terminal(podman):
     result = podman("run", "--rm", "-t", "busybox", "tty")
     assert result.stdout.strip() == "/dev/pts/0", result.stderr
+
+
+def test_podman_loads_what_berth_saves(podman, tmp_path):
+    from berthtest import Daemon
+
+    daemon = Daemon(tmp_path / "berthd").start()
+    try:
+        daemon.import_busybox("saved:latest")
+        image_id = daemon.berth("inspect", "-f", "{{.Id}}", "saved", check=True).stdout.strip()
+        daemon.berth("save", "-o", tmp_path / "saved.tar", "saved", check=True)
+    finally:
+        daemon.stop()
+    loaded = podman("load", "-i", str(tmp_path / "saved.tar"))
+    assert loaded.returncode == 0, loaded.stderr
+    assert podman("image", "inspect", "-f", "{{.Id}}", "saved").stdout.strip() == image_id[len("sha256:"):]
+    assert podman("run", "--rm", "saved", "echo", "loaded").stdout == "loaded\n"

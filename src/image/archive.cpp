@@ -1,0 +1,358 @@
+#include "image/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <set>
+
+#include "base/file.h"
+#include "base/safe_path.h"
+
+namespace berth::image {
+
+namespace {
+
+using Archive = std::unique_ptr<archive, int (*)(archive*)>;
+constexpr const char* kManifestType = "application/vnd.oci.image.manifest.v1+json";
+constexpr const char* kIndexType = "application/vnd.oci.image.index.v1+json";
+constexpr const char* kConfigType = "application/vnd.oci.image.config.v1+json";
+constexpr const char* kLayerType = "application/vnd.oci.image.layer.v1.tar";
+
+std::string hex_of(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
+std::string blob_path(const std::string& digest) { return "blobs/sha256/" + hex_of(digest); }
+
+// A tar written through libarchive to a ByteSink.
+class TarWriter {
+ public:
+  explicit TarWriter(const ByteSink& sink) : sink_(sink), archive_(archive_write_new(), archive_write_free) {
+    archive_write_set_format_pax_restricted(archive_.get());
+    archive_write_set_bytes_per_block(archive_.get(), 0);
+  }
+
+  Result<void> open() {
+    if (archive_write_open(archive_.get(), this, nullptr, &TarWriter::write_cb, nullptr) != ARCHIVE_OK) return error("open");
+    return {};
+  }
+
+  Result<void> add_directory(const std::string& path) {
+    return add_header(path, AE_IFDIR, 0755, 0);
+  }
+
+  Result<void> add_file(const std::string& path, std::string_view data) {
+    TRY(add_header(path, AE_IFREG, 0644, static_cast<int64_t>(data.size())));
+    if (!data.empty() && archive_write_data(archive_.get(), data.data(), data.size()) < 0) return error("write " + path);
+    return {};
+  }
+
+  // A file copied from disk in pieces, for layers too big to hold in memory.
+  Result<void> add_file_from(const std::string& path, const std::string& source) {
+    auto fd = TRY(open_file(source, O_RDONLY));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return fail_errno("stat " + source);
+    TRY(add_header(path, AE_IFREG, 0644, st.st_size));
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      if (n < 0) return fail_errno("read " + source);
+      if (n == 0) return {};
+      if (archive_write_data(archive_.get(), buf, static_cast<size_t>(n)) < 0) return error("write " + path);
+    }
+  }
+
+  Result<void> close() {
+    if (archive_write_close(archive_.get()) != ARCHIVE_OK) return error("close");
+    return {};
+  }
+
+ private:
+  Result<void> add_header(const std::string& path, mode_t type, mode_t perm, int64_t size) {
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(), archive_entry_free);
+    archive_entry_set_pathname(entry.get(), path.c_str());
+    archive_entry_set_filetype(entry.get(), type);
+    archive_entry_set_perm(entry.get(), perm);
+    archive_entry_set_size(entry.get(), size);
+    archive_entry_set_mtime(entry.get(), 0, 0);
+    if (archive_write_header(archive_.get(), entry.get()) != ARCHIVE_OK) return error("write " + path);
+    return {};
+  }
+
+  static la_ssize_t write_cb(archive*, void* self, const void* buf, size_t size) {
+    auto* writer = static_cast<TarWriter*>(self);
+    auto written = writer->sink_(std::string_view(static_cast<const char*>(buf), size));
+    if (!written) {
+      writer->failure_ = written.error();
+      return -1;
+    }
+    return static_cast<la_ssize_t>(size);
+  }
+
+  std::unexpected<Error> error(const std::string& what) {
+    if (failure_) return std::unexpected(*failure_);
+    return fail("save: " + what + ": " + archive_error_string(archive_.get()));
+  }
+
+  const ByteSink& sink_;
+  Archive archive_;
+  std::optional<Error> failure_;
+};
+
+// Unpacks the regular files, directories and symlinks of an untrusted tar
+// into dir; nothing can land outside it (see layer_path_components).
+Result<void> unpack(const ByteReader& input, const std::string& dir) {
+  Archive in(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(in.get());
+  archive_read_support_format_tar(in.get());
+  archive_read_support_format_gnutar(in.get());
+  struct Source {
+    const ByteReader* reader;
+    char buf[1 << 16];
+    std::optional<Error> error;
+  } source{&input, {}, std::nullopt};
+  auto read_cb = [](archive*, void* self, const void** out) -> la_ssize_t {
+    auto* s = static_cast<Source*>(self);
+    auto n = (*s->reader)(s->buf, sizeof s->buf);
+    if (!n) {
+      s->error = n.error();
+      return -1;
+    }
+    *out = s->buf;
+    return static_cast<la_ssize_t>(*n);
+  };
+  auto failure = [&]() {
+    return source.error ? std::unexpected(*source.error) : fail(std::string("invalid archive: ") + archive_error_string(in.get()), EINVAL);
+  };
+  if (archive_read_open(in.get(), &source, nullptr, read_cb, nullptr) != ARCHIVE_OK) return failure();
+  UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return fail_errno("open " + dir);
+  archive_entry* entry;
+  for (;;) {
+    int rc = archive_read_next_header(in.get(), &entry);
+    if (rc == ARCHIVE_EOF) return {};
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return failure();
+    std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
+    auto parts = layer_path_components(name);
+    if (!parts) return fail("archive entry \"" + name + "\": path escapes the archive", EINVAL);
+    if (parts->empty()) continue;
+    std::string path;
+    for (const auto& p : *parts) path += "/" + p;
+    std::string parent_path = path.substr(0, path.rfind('/'));
+    auto parent = TRY(make_in_root(root.get(), parent_path.empty() ? "/" : parent_path, false));
+    const std::string& base = parts->back();
+    switch (archive_entry_filetype(entry)) {
+      case AE_IFDIR:
+        TRY(make_in_root(root.get(), path, false));
+        break;
+      case AE_IFLNK:
+        ::unlinkat(parent.get(), base.c_str(), 0);
+        if (::symlinkat(archive_entry_symlink(entry), parent.get(), base.c_str()) != 0) return fail_errno("unpack " + name);
+        break;
+      case AE_IFREG: {
+        ::unlinkat(parent.get(), base.c_str(), 0);
+        UniqueFd out(::openat(parent.get(), base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!out) return fail_errno("unpack " + name);
+        char buf[1 << 16];
+        la_ssize_t n;
+        while ((n = archive_read_data(in.get(), buf, sizeof buf)) > 0) TRY(write_all(out.get(), std::string_view(buf, static_cast<size_t>(n))));
+        if (n < 0) return failure();
+        break;
+      }
+      default:
+        break;  // devices, fifos, hard links: not part of an image archive
+    }
+  }
+}
+
+// A file of the unpacked archive, opened inside it (symlinks stay inside).
+Result<UniqueFd> open_member(int root_fd, const std::string& path) {
+  auto fd = open_in_root(root_fd, path, O_RDONLY);
+  if (!fd) return fail("archive: " + path + " is missing", EINVAL);
+  return fd;
+}
+
+Result<std::string> read_member(int root_fd, const std::string& path) {
+  auto fd = TRY(open_member(root_fd, path));
+  return read_fd(fd.get());
+}
+
+struct ArchiveImage {
+  std::string config_path;
+  std::vector<std::string> layer_paths;
+  std::vector<std::string> tags;
+};
+
+// docker-archive: manifest.json lists configs, layers and tags.
+Result<std::vector<ArchiveImage>> from_docker_manifest(const std::string& text) {
+  auto doc = TRY_CTX(parse_json(text), "manifest.json");
+  if (!doc.is_array()) return fail("manifest.json: must be an array", EINVAL);
+  std::vector<ArchiveImage> images;
+  for (const auto& entry : doc) {
+    if (!entry.is_object() || !entry.contains("Config") || !entry["Config"].is_string() || !entry.contains("Layers") ||
+        !entry["Layers"].is_array())
+      return fail("manifest.json: each entry needs Config and Layers", EINVAL);
+    ArchiveImage image;
+    image.config_path = entry["Config"];
+    for (const auto& layer : entry["Layers"]) {
+      if (!layer.is_string()) return fail("manifest.json: Layers must be paths", EINVAL);
+      image.layer_paths.push_back(layer);
+    }
+    if (entry.contains("RepoTags") && entry["RepoTags"].is_array())
+      for (const auto& tag : entry["RepoTags"])
+        if (tag.is_string()) image.tags.push_back(tag);
+    images.push_back(std::move(image));
+  }
+  return images;
+}
+
+// OCI layout: index.json → manifests (through nested indexes) → config and layers.
+Result<void> from_oci_descriptor(int root_fd, const Json& descriptor, const std::string& tag, std::vector<ArchiveImage>& out, int depth) {
+  if (depth > 8) return fail("index.json: indexes nested too deep", EINVAL);
+  std::string digest = descriptor.value("digest", "");
+  if (!validate_digest(digest)) return fail("index.json: bad digest \"" + digest + "\"", EINVAL);
+  std::string media = descriptor.value("mediaType", "");
+  auto doc = TRY_CTX(parse_json(TRY(read_member(root_fd, blob_path(digest)))), digest);
+  if (media == kIndexType || media == "application/vnd.docker.distribution.manifest.list.v2+json" || doc.contains("manifests")) {
+    for (const auto& m : doc.value("manifests", Json::array())) {
+      const Json& platform = m.value("platform", Json::object());
+      if (platform.is_object() && platform.contains("architecture") &&
+          (platform.value("architecture", "") != "amd64" || platform.value("os", "") != "linux"))
+        continue;
+      TRY(from_oci_descriptor(root_fd, m, tag, out, depth + 1));
+      return {};
+    }
+    return fail("index.json: no linux/amd64 image", EINVAL);
+  }
+  ArchiveImage image;
+  image.config_path = blob_path(doc["config"].value("digest", ""));
+  for (const auto& layer : doc.value("layers", Json::array())) image.layer_paths.push_back(blob_path(layer.value("digest", "")));
+  if (!tag.empty()) image.tags.push_back(tag);
+  out.push_back(std::move(image));
+  return {};
+}
+
+Result<std::vector<ArchiveImage>> from_oci_index(int root_fd) {
+  auto index = TRY_CTX(parse_json(TRY(read_member(root_fd, "index.json"))), "index.json");
+  std::vector<ArchiveImage> images;
+  for (const auto& m : index.value("manifests", Json::array())) {
+    const Json& annotations = m.value("annotations", Json::object());
+    std::string tag = annotations.value("io.containerd.image.name", "");
+    if (tag.empty()) {
+      std::string ref = annotations.value("org.opencontainers.image.ref.name", "");
+      // A bare tag ("latest") names nothing without a repository.
+      if (ref.find('/') != std::string::npos || ref.find(':') != std::string::npos) tag = ref;
+    }
+    TRY(from_oci_descriptor(root_fd, m, tag, images, 0));
+  }
+  return images;
+}
+
+}  // namespace
+
+Result<void> save_images(const ImageStore& store, const std::vector<SaveItem>& items, const ByteSink& out) {
+  TarWriter tar(out);
+  TRY(tar.open());
+  TRY(tar.add_directory("blobs"));
+  TRY(tar.add_directory("blobs/sha256"));
+  Json manifest = Json::array();
+  Json repositories = Json::object();
+  Json index = {{"schemaVersion", 2}, {"mediaType", kIndexType}, {"manifests", Json::array()}};
+  std::set<std::string> written;
+  auto add_blob = [&](const std::string& digest, std::string_view data) -> Result<void> {
+    if (written.insert(digest).second) TRY(tar.add_file(blob_path(digest), data));
+    return {};
+  };
+  for (const auto& item : items) {
+    const Image& image = item.image;
+    std::string config = TRY(store.content().read(image.id));
+    TRY(add_blob(image.id, config));
+    Json layers = Json::array();
+    Json oci_layers = Json::array();
+    for (const auto& diff : image.config["rootfs"]["diff_ids"]) {
+      std::string digest = diff.get<std::string>();
+      std::string path = store.content().path(digest);
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) return fail_errno("layer " + digest);
+      if (written.insert(digest).second) TRY(tar.add_file_from(blob_path(digest), path));
+      layers.push_back(blob_path(digest));
+      oci_layers.push_back({{"mediaType", kLayerType}, {"digest", digest}, {"size", st.st_size}});
+    }
+    Json oci_manifest = {{"schemaVersion", 2}, {"mediaType", kManifestType},
+                         {"config", {{"mediaType", kConfigType}, {"digest", image.id}, {"size", config.size()}}},
+                         {"layers", oci_layers}};
+    std::string manifest_bytes = oci_manifest.dump();
+    std::string manifest_digest = sha256_digest(manifest_bytes);
+    TRY(add_blob(manifest_digest, manifest_bytes));
+    Json tags = Json::array();
+    for (const auto& tag : item.tags) {
+      auto ref = TRY(parse_reference(tag));
+      tags.push_back(ref.familiar());
+      repositories[ref.familiar_name()][ref.tag] = hex_of(layers.empty() ? image.id : layers.back().get<std::string>());
+      index["manifests"].push_back({{"mediaType", kManifestType}, {"digest", manifest_digest}, {"size", manifest_bytes.size()},
+                                    {"annotations", {{"io.containerd.image.name", ref.str()}, {"org.opencontainers.image.ref.name", ref.tag}}}});
+    }
+    if (item.tags.empty())
+      index["manifests"].push_back({{"mediaType", kManifestType}, {"digest", manifest_digest}, {"size", manifest_bytes.size()}});
+    manifest.push_back({{"Config", blob_path(image.id)}, {"RepoTags", item.tags.empty() ? Json(nullptr) : tags}, {"Layers", layers}});
+  }
+  TRY(tar.add_file("index.json", index.dump()));
+  TRY(tar.add_file("manifest.json", manifest.dump()));
+  TRY(tar.add_file("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+  if (!repositories.empty()) TRY(tar.add_file("repositories", repositories.dump()));
+  return tar.close();
+}
+
+Result<std::vector<LoadedImage>> load_images(ImageStore& store, const ByteReader& input, const std::string& scratch) {
+  TRY(remove_all(scratch));
+  TRY(make_dirs(scratch, 0700));
+  ScopeGuard cleanup([&] { (void)remove_all(scratch); });
+  TRY(unpack(input, scratch));
+  UniqueFd root(::open(scratch.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return fail_errno("open " + scratch);
+
+  std::vector<ArchiveImage> images;
+  if (auto manifest = open_in_root(root.get(), "manifest.json", O_RDONLY))
+    images = TRY(from_docker_manifest(TRY(read_fd(manifest->get()))));
+  else if (auto index = open_in_root(root.get(), "index.json", O_RDONLY))
+    images = TRY(from_oci_index(root.get()));
+  else
+    return fail("invalid archive: neither manifest.json nor index.json found", EINVAL);
+  if (images.empty()) return fail("invalid archive: no images in it", EINVAL);
+
+  std::vector<std::string> blobs_before = TRY(store.content().list());
+  std::vector<LoadedImage> loaded;
+  auto all = [&]() -> Result<void> {
+    for (const auto& image : images) {
+      std::string config = TRY(read_member(root.get(), image.config_path));
+      auto doc = TRY_CTX(parse_json(config), image.config_path);
+      const Json& diff_ids = doc.value("rootfs", Json::object()).value("diff_ids", Json::array());
+      if (!diff_ids.is_array() || diff_ids.size() != image.layer_paths.size())
+        return fail(image.config_path + ": the config names " + std::to_string(diff_ids.size()) + " layers, the archive has " +
+                        std::to_string(image.layer_paths.size()), EINVAL);
+      for (size_t i = 0; i < image.layer_paths.size(); ++i) {
+        auto layer = TRY(open_member(root.get(), image.layer_paths[i]));
+        std::string diff = TRY(store.store_layer(fd_reader(layer.get())));
+        if (diff != diff_ids[i]) return fail(image.layer_paths[i] + ": content is " + diff + ", the config says " + diff_ids[i].get<std::string>(), EINVAL);
+      }
+      std::vector<Reference> refs;
+      LoadedImage result;
+      for (const auto& tag : image.tags) {
+        auto ref = TRY_CTX(parse_reference(tag), "tag \"" + tag + "\"");
+        refs.push_back(ref);
+        result.tags.push_back(with_default_tag(ref).familiar());
+      }
+      result.id = TRY(store.add_image(config, refs));
+      loaded.push_back(std::move(result));
+    }
+    return {};
+  }();
+  if (!all) {
+    store.drop_new_blobs(blobs_before);
+    return std::unexpected(all.error());
+  }
+  return loaded;
+}
+
+}  // namespace berth::image

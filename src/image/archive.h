@@ -1,0 +1,36 @@
+// `save` and `load`: image archives in the docker-archive format
+// (manifest.json, repositories) and, in the same tar, an OCI image layout
+// (oci-layout, index.json, blobs/sha256/…), as Docker 25+ writes them.
+// load takes either, and what docker save and podman save write.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "image/image_store.h"
+#include "image/layer.h"
+
+namespace berth::image {
+
+// An image to save, and the tags to name it by in the archive.
+struct SaveItem {
+  Image image;
+  std::vector<std::string> tags;  // full references
+};
+
+using ByteSink = std::function<Result<void>(std::string_view)>;
+
+Result<void> save_images(const ImageStore& store, const std::vector<SaveItem>& items, const ByteSink& out);
+
+struct LoadedImage {
+  std::string id;
+  std::vector<std::string> tags;  // familiar names
+};
+
+// Reads an archive, stores its layers and images, tags them. scratch is a
+// directory for unpacking the archive (removed after).
+Result<std::vector<LoadedImage>> load_images(ImageStore& store, const ByteReader& input, const std::string& scratch);
+
+}  // namespace berth::image
