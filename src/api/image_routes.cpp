@@ -1,5 +1,7 @@
 // /images/…: list, inspect, history, tag, remove, import.
 #include <fnmatch.h>
+
+#include <algorithm>
 #include <time.h>
 
 #include "api/routes.h"
@@ -232,9 +234,67 @@ Result<void> load(Request& request, ResponseWriter& response, engine::Engine& en
   return response.send(200, "application/json", out);
 }
 
+// POST /images/prune: dangling images, or with dangling=false every image
+// no container uses (there are no containers yet, so all of them).
+Result<void> prune(Request& request, ResponseWriter& response, engine::Engine& engine) {
+  auto filters = TRY(parse_filters(request.query_value("filters")));
+  bool only_dangling = true;
+  for (const auto& [key, values] : filters) {
+    if (key != "dangling" && key != "label" && key != "until") return fail("invalid filter '" + key + "'", EINVAL);
+    if (key == "dangling") only_dangling = values.front() == "true" || values.front() == "1";
+  }
+  Json deleted = Json::array();
+  int64_t reclaimed = 0;
+  {
+    std::lock_guard lock(engine.image_mutex());
+    auto images = TRY(engine.images().list());
+    for (const auto& image : images) {
+      if (only_dangling && !image.tags.empty()) continue;
+      if (filters.contains("until") && unix_time(image.created) >= std::stoll(filters["until"].front())) continue;
+      if (filters.contains("label")) {
+        const Json labels = image.config["config"].value("Labels", Json::object());
+        bool ok = std::ranges::all_of(filters["label"], [&](const std::string& want) {
+          auto eq = want.find('=');
+          std::string key = want.substr(0, eq);
+          return labels.contains(key) && (eq == std::string::npos || labels[key] == want.substr(eq + 1));
+        });
+        if (!ok) continue;
+      }
+      auto removed = TRY(engine.images().remove(image.id, true));
+      for (const auto& event : removed) deleted.push_back({{event.deleted ? "Deleted" : "Untagged", event.what}});
+      reclaimed += image.size;
+      engine.events().publish("image", "delete", image.id, {{"name", image.id}});
+    }
+  }
+  engine.events().publish("image", "prune", "", {{"reclaimed", std::to_string(reclaimed)}});
+  return response.json(200, {{"ImagesDeleted", deleted.empty() ? Json(nullptr) : deleted}, {"SpaceReclaimed", reclaimed}});
+}
+
 }  // namespace
 
+Result<Json> disk_usage_images(engine::Engine& engine) {
+  std::lock_guard lock(engine.image_mutex());
+  auto images = TRY(engine.images().list());
+  std::map<std::string, int> users;  // chain id → images using it
+  for (const auto& image : images)
+    for (const auto& chain : image.chain_ids) ++users[chain];
+  int64_t layers_size = 0;
+  for (const auto& [chain, count] : users) layers_size += TRY(engine.images().layer_size(chain));
+  Json rows = Json::array();
+  for (const auto& image : images) {
+    int64_t shared = 0;
+    for (const auto& chain : image.chain_ids)
+      if (users[chain] > 1) shared += TRY(engine.images().layer_size(chain));
+    Json row = summary(image);
+    row["Containers"] = 0;
+    row["SharedSize"] = shared;
+    rows.push_back(row);
+  }
+  return Json{{"LayersSize", layers_size}, {"Images", rows}};
+}
+
 void add_image_routes(Router& router, engine::Engine& engine) {
+  router.add("POST", "/images/prune", [&engine](Request& request, ResponseWriter& response) { return prune(request, response, engine); });
   router.add("GET", "/images/get", [&engine](Request& request, ResponseWriter& response) {
     return save(request.query_values("names"), response, engine);
   });

@@ -9,6 +9,9 @@ namespace berth::api {
 void add_system_routes(Router& router, engine::Engine& engine);
 void add_image_routes(Router& router, engine::Engine& engine);
 
+// The images part of GET /system/df: {"LayersSize", "Images"}.
+Result<Json> disk_usage_images(engine::Engine& engine);
+
 // Docker's filters parameter: {"key":{"value":true}} or {"key":["value"]}.
 Result<std::map<std::string, std::vector<std::string>>> parse_filters(const std::string& text);
 

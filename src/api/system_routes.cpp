@@ -125,6 +125,13 @@ void add_system_routes(Router& router, engine::Engine& engine) {
   });
   router.add("GET", "/version", [](Request&, ResponseWriter& response) { return response.json(200, version_json()); });
   router.add("GET", "/info", [&engine](Request&, ResponseWriter& response) { return response.json(200, info_json(engine)); });
+  router.add("GET", "/system/df", [&engine](Request&, ResponseWriter& response) -> Result<void> {
+    Json usage = TRY(disk_usage_images(engine));
+    usage["Containers"] = Json::array();
+    usage["Volumes"] = Json::array();
+    usage["BuildCache"] = Json::array();
+    return response.json(200, usage);
+  });
   router.add("GET", "/events", [&engine](Request& request, ResponseWriter& response) { return events(request, response, engine); });
 }
 

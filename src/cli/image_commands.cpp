@@ -318,6 +318,43 @@ void add_load(CLI::App* cmd, Context& ctx) {
   });
 }
 
+// Asks before something destructive unless --force; reads y/N from stdin.
+bool confirmed(const std::string& warning) {
+  std::cout << warning << "\nAre you sure you want to continue? [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+void add_prune(CLI::App* cmd, Context& ctx) {
+  auto all = std::make_shared<bool>(false);
+  auto force = std::make_shared<bool>(false);
+  auto filters = std::make_shared<std::vector<std::string>>();
+  cmd->add_flag("-a,--all", *all, "Remove all unused images, not just dangling ones");
+  cmd->add_flag("-f,--force", *force, "Do not prompt for confirmation");
+  cmd->add_option("--filter", *filters, "Provide filter values (e.g. \"until=<timestamp>\")")->allow_extra_args(false);
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      std::string warning = *all ? "WARNING! This will remove all images without at least one container associated to them."
+                                 : "WARNING! This will remove all dangling images.";
+      if (!*force && !confirmed(warning)) return 0;
+      std::vector<std::string> all_filters = *filters;
+      all_filters.push_back(std::string("dangling=") + (*all ? "false" : "true"));
+      auto response = TRY(call(ctx, "POST", "/images/prune", {{"filters", filters_json(all_filters).dump()}}));
+      auto doc = TRY(parse_json(response.body));
+      if (doc["ImagesDeleted"].is_array() && !doc["ImagesDeleted"].empty()) {
+        std::cout << "Deleted Images:\n";
+        for (const auto& event : doc["ImagesDeleted"])
+          for (const auto& [kind, what] : event.items())
+            std::cout << (kind == "Deleted" ? "deleted: " : "untagged: ") << what.get<std::string>() << "\n";
+        std::cout << "\n";
+      }
+      std::cout << "Total reclaimed space: " << human_size(doc["SpaceReclaimed"].get<int64_t>()) << "\n";
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_image_commands(CLI::App& app, Context& ctx) {
@@ -339,6 +376,7 @@ void add_image_commands(CLI::App& app, Context& ctx) {
   add_save(image->add_subcommand("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"), ctx);
   add_load(app.add_subcommand("load", "Load an image from a tar archive or STDIN"), ctx);
   add_load(image->add_subcommand("load", "Load an image from a tar archive or STDIN"), ctx);
+  add_prune(image->add_subcommand("prune", "Remove unused images"), ctx);
 }
 
 }  // namespace berth::cli

@@ -66,6 +66,57 @@ void add_info(CLI::App* cmd, Context& ctx) {
   });
 }
 
+void add_df(CLI::App* cmd, Context& ctx) {
+  auto format = std::make_shared<std::string>();
+  auto verbose = std::make_shared<bool>(false);
+  cmd->add_option("--format", *format, "Format output using a custom template");
+  cmd->add_flag("-v,--verbose", *verbose, "Show detailed information on space usage");
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      auto df = TRY(ctx.client().get_json("/system/df"));
+      int64_t reclaimable = 0, active = 0;
+      for (const auto& image : df["Images"]) {
+        int64_t unique = image["Size"].get<int64_t>() - image["SharedSize"].get<int64_t>();
+        if (image["Containers"].get<int64_t>() > 0) ++active; else reclaimable += unique;
+      }
+      int64_t layers = df["LayersSize"].get<int64_t>();
+      auto percent = [](int64_t part, int64_t whole) {
+        return whole == 0 ? std::string() : " (" + std::to_string(part * 100 / whole) + "%)";
+      };
+      std::vector<Json> rows = {
+          {{"Type", "Images"}, {"TotalCount", df["Images"].size()}, {"Active", active}, {"Size", human_size(layers)},
+           {"Reclaimable", human_size(reclaimable) + percent(reclaimable, layers)}},
+          {{"Type", "Containers"}, {"TotalCount", 0}, {"Active", 0}, {"Size", "0B"}, {"Reclaimable", "0B"}},
+          {{"Type", "Local Volumes"}, {"TotalCount", 0}, {"Active", 0}, {"Size", "0B"}, {"Reclaimable", "0B"}},
+          {{"Type", "Build Cache"}, {"TotalCount", 0}, {"Active", 0}, {"Size", "0B"}, {"Reclaimable", "0B"}}};
+      Json headers = {{"Type", "TYPE"}, {"TotalCount", "TOTAL"}, {"Active", "ACTIVE"}, {"Size", "SIZE"}, {"Reclaimable", "RECLAIMABLE"}};
+      TRY(print_rows(std::cout, format->empty() ? "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}" : *format,
+                     rows, headers));
+      if (*verbose) {
+        std::cout << "\nImages space usage:\n\n";
+        std::vector<Json> images;
+        for (const auto& image : df["Images"]) {
+          std::string id = image["Id"].get<std::string>().substr(7, 12);
+          auto tags = image["RepoTags"].empty() ? Json::array({"<none>:<none>"}) : image["RepoTags"];
+          for (const auto& tag : tags) {
+            std::string t = tag.get<std::string>();
+            images.push_back({{"Repository", t.substr(0, t.rfind(':'))}, {"Tag", t.substr(t.rfind(':') + 1)}, {"ID", id},
+                              {"CreatedSince", time_ago(image["Created"].get<int64_t>())}, {"Size", human_size(image["Size"])},
+                              {"SharedSize", human_size(image["SharedSize"])},
+                              {"UniqueSize", human_size(image["Size"].get<int64_t>() - image["SharedSize"].get<int64_t>())},
+                              {"Containers", image["Containers"]}});
+          }
+        }
+        Json image_headers = {{"Repository", "REPOSITORY"}, {"Tag", "TAG"}, {"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"},
+                              {"Size", "SIZE"}, {"SharedSize", "SHARED SIZE"}, {"UniqueSize", "UNIQUE SIZE"}, {"Containers", "CONTAINERS"}};
+        TRY(print_rows(std::cout, "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
+                       images, image_headers));
+      }
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_system_commands(CLI::App& app, Context& ctx) {
@@ -74,6 +125,7 @@ void add_system_commands(CLI::App& app, Context& ctx) {
   auto* system = app.add_subcommand("system", "Manage berth");
   system->require_subcommand(1);
   add_info(system->add_subcommand("info", "Display system-wide information"), ctx);
+  add_df(system->add_subcommand("df", "Show berth disk usage"), ctx);
 }
 
 }  // namespace berth::cli

@@ -177,3 +177,26 @@ def test_events_report_image_changes(busybox):
     body = data.split(b"\r\n\r\n", 1)[1].decode()
     actions = [json.loads(line)["Action"] for line in body.splitlines() if line.startswith("{")]
     assert actions == ["import", "tag", "untag"]
+
+
+def test_image_prune_removes_dangling_then_unused(busybox, tmp_path):
+    empty = tmp_path / "empty.tar"
+    subprocess.run(["tar", "-cf", empty, "--files-from", "/dev/null"], check=True)
+    dangling = busybox.berth("import", empty, check=True).stdout.strip()
+    out = busybox.berth("image", "prune", "-f", check=True).stdout
+    assert out.startswith("Deleted Images:\ndeleted: " + dangling + "\n")
+    assert busybox.berth("images", "--format", "{{.Repository}}", check=True).stdout == "busybox\n"
+    declined = busybox.berth("image", "prune", "-a", input="n\n", check=True)
+    assert "Are you sure you want to continue? [y/N]" in declined.stdout
+    assert busybox.berth("images", "-q", check=True).stdout != ""
+    out = busybox.berth("image", "prune", "-a", "-f", check=True).stdout
+    assert "untagged: busybox:latest" in out and out.endswith("Total reclaimed space: 1.98MB\n")
+    assert busybox.berth("images", "-q", check=True).stdout == ""
+
+
+def test_system_df(busybox):
+    busybox.berth("tag", "busybox", "again", check=True)
+    rows = busybox.berth("system", "df", check=True).stdout.splitlines()
+    assert rows[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    assert rows[1].split() == ["Images", "1", "0", "1.98MB", "1.98MB", "(100%)"]
+    assert busybox.berth("system", "df", "--format", "{{.Type}}={{.TotalCount}}", check=True).stdout.splitlines()[0] == "Images=1"
