@@ -106,7 +106,15 @@ class BeastWriter final : public ResponseWriter {
 };
 
 void serve_connection(Socket socket, const Router& router) {
+  // Images come and go through here: large buffers mean fewer switches
+  // between the client and the daemon.
+  beast::error_code option_ec;
+  socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), option_ec);
+  socket.set_option(asio::socket_base::send_buffer_size(1 << 20), option_ec);
   beast::flat_buffer buffer;
+  // Beast reads no more than the buffer's free capacity at a time: without
+  // room reserved a body arrives 512 bytes per recv.
+  buffer.reserve(256 << 10);
   for (;;) {
     http::request_parser<http::buffer_body> parser;
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // images are large; handlers stream

@@ -223,7 +223,7 @@ Result<void> load(Request& request, ResponseWriter& response, engine::Engine& en
   std::vector<image::LoadedImage> loaded;
   {
     std::lock_guard lock(engine.image_mutex());
-    loaded = TRY(image::load_images(engine.images(), request.read_body, engine.config().data_root + "/tmp/load"));
+    loaded = TRY(image::load_images(engine.images(), request.read_body));
   }
   std::string out;
   for (const auto& image : loaded) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <set>
 
@@ -100,83 +101,89 @@ class TarWriter {
   std::optional<Error> failure_;
 };
 
-// Unpacks the regular files, directories and symlinks of an untrusted tar
-// into dir; nothing can land outside it (see layer_path_components).
-Result<void> unpack(const ByteReader& input, const std::string& dir) {
-  Archive in(archive_read_new(), archive_read_free);
-  archive_read_support_filter_all(in.get());
-  archive_read_support_format_tar(in.get());
-  archive_read_support_format_gnutar(in.get());
-  struct Source {
-    const ByteReader* reader;
-    char buf[1 << 16];
-    std::optional<Error> error;
-  } source{&input, {}, std::nullopt};
-  auto read_cb = [](archive*, void* self, const void** out) -> la_ssize_t {
-    auto* s = static_cast<Source*>(self);
-    auto n = (*s->reader)(s->buf, sizeof s->buf);
-    if (!n) {
-      s->error = n.error();
-      return -1;
-    }
-    *out = s->buf;
-    return static_cast<la_ssize_t>(*n);
-  };
-  auto failure = [&]() {
-    return source.error ? std::unexpected(*source.error) : fail(std::string("invalid archive: ") + archive_error_string(in.get()), EINVAL);
-  };
-  if (archive_read_open(in.get(), &source, nullptr, read_cb, nullptr) != ARCHIVE_OK) return failure();
-  UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return fail_errno("open " + dir);
-  archive_entry* entry;
-  for (;;) {
-    int rc = archive_read_next_header(in.get(), &entry);
-    if (rc == ARCHIVE_EOF) return {};
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return failure();
-    std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-    auto parts = layer_path_components(name);
-    if (!parts) return fail("archive entry \"" + name + "\": path escapes the archive", EINVAL);
-    if (parts->empty()) continue;
-    std::string path;
-    for (const auto& p : *parts) path += "/" + p;
-    std::string parent_path = path.substr(0, path.rfind('/'));
-    auto parent = TRY(make_in_root(root.get(), parent_path.empty() ? "/" : parent_path, false));
-    const std::string& base = parts->back();
-    switch (archive_entry_filetype(entry)) {
-      case AE_IFDIR:
-        TRY(make_in_root(root.get(), path, false));
-        break;
-      case AE_IFLNK:
-        ::unlinkat(parent.get(), base.c_str(), 0);
-        if (::symlinkat(archive_entry_symlink(entry), parent.get(), base.c_str()) != 0) return fail_errno("unpack " + name);
-        break;
-      case AE_IFREG: {
-        ::unlinkat(parent.get(), base.c_str(), 0);
-        UniqueFd out(::openat(parent.get(), base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (!out) return fail_errno("unpack " + name);
-        char buf[1 << 16];
-        la_ssize_t n;
-        while ((n = archive_read_data(in.get(), buf, sizeof buf)) > 0) TRY(write_all(out.get(), std::string_view(buf, static_cast<size_t>(n))));
-        if (n < 0) return failure();
-        break;
+// The files of an untrusted archive, each stored as a blob as it streams
+// by: members are then found by path without anything being written at a
+// path the archive chose. A docker-archive layer is an uncompressed tar,
+// so its blob is already the layer as the store keeps it.
+class ArchiveMembers {
+ public:
+  explicit ArchiveMembers(const ContentStore& store) : store_(store) {}
+
+  Result<void> read(const ByteReader& input) {
+    Archive in(archive_read_new(), archive_read_free);
+    archive_read_support_filter_all(in.get());
+    archive_read_support_format_tar(in.get());
+    archive_read_support_format_gnutar(in.get());
+    struct Source {
+      const ByteReader* reader;
+      std::vector<char> buf = std::vector<char>(1 << 20);
+      std::optional<Error> error;
+    } source{&input};
+    auto read_cb = [](archive*, void* self, const void** out) -> la_ssize_t {
+      auto* s = static_cast<Source*>(self);
+      auto n = (*s->reader)(s->buf.data(), s->buf.size());
+      if (!n) {
+        s->error = n.error();
+        return -1;
       }
-      default:
-        break;  // devices, fifos, hard links: not part of an image archive
+      *out = s->buf.data();
+      return static_cast<la_ssize_t>(*n);
+    };
+    auto failure = [&]() {
+      return source.error ? std::unexpected(*source.error) : fail(std::string("invalid archive: ") + archive_error_string(in.get()), EINVAL);
+    };
+    if (archive_read_open(in.get(), &source, nullptr, read_cb, nullptr) != ARCHIVE_OK) return failure();
+    archive_entry* entry;
+    for (;;) {
+      int rc = archive_read_next_header(in.get(), &entry);
+      if (rc == ARCHIVE_EOF) return {};
+      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return failure();
+      std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
+      std::string path = TRY(normalize(name));
+      if (archive_entry_filetype(entry) == AE_IFLNK) {
+        links_[path] = archive_entry_symlink(entry);
+      } else if (archive_entry_filetype(entry) == AE_IFREG) {
+        auto writer = TRY(store_.writer());
+        const void* block;
+        size_t size;
+        la_int64_t offset;
+        while ((rc = archive_read_data_block(in.get(), &block, &size, &offset)) == ARCHIVE_OK)
+          TRY(writer.write(std::string_view(static_cast<const char*>(block), size)));
+        if (rc != ARCHIVE_EOF) return failure();
+        files_[path] = TRY(writer.commit());
+      }
     }
   }
-}
 
-// A file of the unpacked archive, opened inside it (symlinks stay inside).
-Result<UniqueFd> open_member(int root_fd, const std::string& path) {
-  auto fd = open_in_root(root_fd, path, O_RDONLY);
-  if (!fd) return fail("archive: " + path + " is missing", EINVAL);
-  return fd;
-}
+  // The blob holding the member at path, following the archive's symlinks.
+  Result<std::string> digest(const std::string& path) const {
+    std::string current = TRY(normalize(path));
+    for (int depth = 0; depth < 16; ++depth) {
+      if (auto file = files_.find(current); file != files_.end()) return file->second;
+      auto link = links_.find(current);
+      if (link == links_.end()) break;
+      std::string dir = current.substr(0, current.rfind('/') == std::string::npos ? 0 : current.rfind('/'));
+      current = TRY(normalize(link->second.starts_with('/') ? link->second : dir + "/" + link->second));
+    }
+    return fail("archive: " + path + " is missing", EINVAL);
+  }
 
-Result<std::string> read_member(int root_fd, const std::string& path) {
-  auto fd = TRY(open_member(root_fd, path));
-  return read_fd(fd.get());
-}
+  bool has(const std::string& path) const { return digest(path).has_value(); }
+  Result<std::string> read_text(const std::string& path) const { return store_.read(TRY(digest(path))); }
+
+ private:
+  static Result<std::string> normalize(const std::string& name) {
+    auto parts = layer_path_components(name);
+    if (!parts) return fail("archive entry \"" + name + "\": path escapes the archive", EINVAL);
+    std::string path;
+    for (const auto& p : *parts) path += (path.empty() ? "" : "/") + p;
+    return path;
+  }
+
+  const ContentStore& store_;
+  std::map<std::string, std::string> files_;  // path → blob digest
+  std::map<std::string, std::string> links_;  // path → symlink target
+};
 
 struct ArchiveImage {
   std::string config_path;
@@ -208,19 +215,20 @@ Result<std::vector<ArchiveImage>> from_docker_manifest(const std::string& text) 
 }
 
 // OCI layout: index.json → manifests (through nested indexes) → config and layers.
-Result<void> from_oci_descriptor(int root_fd, const Json& descriptor, const std::string& tag, std::vector<ArchiveImage>& out, int depth) {
+Result<void> from_oci_descriptor(const ArchiveMembers& members, const Json& descriptor, const std::string& tag,
+                                 std::vector<ArchiveImage>& out, int depth) {
   if (depth > 8) return fail("index.json: indexes nested too deep", EINVAL);
   std::string digest = descriptor.value("digest", "");
   if (!validate_digest(digest)) return fail("index.json: bad digest \"" + digest + "\"", EINVAL);
   std::string media = descriptor.value("mediaType", "");
-  auto doc = TRY_CTX(parse_json(TRY(read_member(root_fd, blob_path(digest)))), digest);
+  auto doc = TRY_CTX(parse_json(TRY(members.read_text(blob_path(digest)))), digest);
   if (media == kIndexType || media == "application/vnd.docker.distribution.manifest.list.v2+json" || doc.contains("manifests")) {
     for (const auto& m : doc.value("manifests", Json::array())) {
       const Json& platform = m.value("platform", Json::object());
       if (platform.is_object() && platform.contains("architecture") &&
           (platform.value("architecture", "") != "amd64" || platform.value("os", "") != "linux"))
         continue;
-      TRY(from_oci_descriptor(root_fd, m, tag, out, depth + 1));
+      TRY(from_oci_descriptor(members, m, tag, out, depth + 1));
       return {};
     }
     return fail("index.json: no linux/amd64 image", EINVAL);
@@ -233,8 +241,8 @@ Result<void> from_oci_descriptor(int root_fd, const Json& descriptor, const std:
   return {};
 }
 
-Result<std::vector<ArchiveImage>> from_oci_index(int root_fd) {
-  auto index = TRY_CTX(parse_json(TRY(read_member(root_fd, "index.json"))), "index.json");
+Result<std::vector<ArchiveImage>> from_oci_index(const ArchiveMembers& members) {
+  auto index = TRY_CTX(parse_json(TRY(members.read_text("index.json"))), "index.json");
   std::vector<ArchiveImage> images;
   for (const auto& m : index.value("manifests", Json::array())) {
     const Json& annotations = m.value("annotations", Json::object());
@@ -244,7 +252,7 @@ Result<std::vector<ArchiveImage>> from_oci_index(int root_fd) {
       // A bare tag ("latest") names nothing without a repository.
       if (ref.find('/') != std::string::npos || ref.find(':') != std::string::npos) tag = ref;
     }
-    TRY(from_oci_descriptor(root_fd, m, tag, images, 0));
+    TRY(from_oci_descriptor(members, m, tag, images, 0));
   }
   return images;
 }
@@ -304,36 +312,35 @@ Result<void> save_images(const ImageStore& store, const std::vector<SaveItem>& i
   return tar.close();
 }
 
-Result<std::vector<LoadedImage>> load_images(ImageStore& store, const ByteReader& input, const std::string& scratch) {
-  TRY(remove_all(scratch));
-  TRY(make_dirs(scratch, 0700));
-  ScopeGuard cleanup([&] { (void)remove_all(scratch); });
-  TRY(unpack(input, scratch));
-  UniqueFd root(::open(scratch.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return fail_errno("open " + scratch);
-
-  std::vector<ArchiveImage> images;
-  if (auto manifest = open_in_root(root.get(), "manifest.json", O_RDONLY))
-    images = TRY(from_docker_manifest(TRY(read_fd(manifest->get()))));
-  else if (auto index = open_in_root(root.get(), "index.json", O_RDONLY))
-    images = TRY(from_oci_index(root.get()));
-  else
-    return fail("invalid archive: neither manifest.json nor index.json found", EINVAL);
-  if (images.empty()) return fail("invalid archive: no images in it", EINVAL);
-
+Result<std::vector<LoadedImage>> load_images(ImageStore& store, const ByteReader& input) {
   std::vector<std::string> blobs_before = TRY(store.content().list());
   std::vector<LoadedImage> loaded;
   auto all = [&]() -> Result<void> {
+    ArchiveMembers members(store.content());
+    TRY(members.read(input));
+    std::vector<ArchiveImage> images;
+    if (members.has("manifest.json"))
+      images = TRY(from_docker_manifest(TRY(members.read_text("manifest.json"))));
+    else if (members.has("index.json"))
+      images = TRY(from_oci_index(members));
+    else
+      return fail("invalid archive: neither manifest.json nor index.json found", EINVAL);
+    if (images.empty()) return fail("invalid archive: no images in it", EINVAL);
     for (const auto& image : images) {
-      std::string config = TRY(read_member(root.get(), image.config_path));
+      std::string config = TRY(members.read_text(image.config_path));
       auto doc = TRY_CTX(parse_json(config), image.config_path);
       const Json& diff_ids = doc.value("rootfs", Json::object()).value("diff_ids", Json::array());
       if (!diff_ids.is_array() || diff_ids.size() != image.layer_paths.size())
         return fail(image.config_path + ": the config names " + std::to_string(diff_ids.size()) + " layers, the archive has " +
                         std::to_string(image.layer_paths.size()), EINVAL);
       for (size_t i = 0; i < image.layer_paths.size(); ++i) {
-        auto layer = TRY(open_member(root.get(), image.layer_paths[i]));
-        std::string diff = TRY(store.store_layer(fd_reader(layer.get())));
+        std::string blob = TRY(members.digest(image.layer_paths[i]));
+        std::string diff = blob;
+        if (blob != diff_ids[i]) {
+          // A compressed layer: its uncompressed form is what the store keeps.
+          auto fd = TRY(open_file(store.content().path(blob), O_RDONLY));
+          diff = TRY(store.store_layer(fd_reader(fd.get())));
+        }
         if (diff != diff_ids[i]) return fail(image.layer_paths[i] + ": content is " + diff + ", the config says " + diff_ids[i].get<std::string>(), EINVAL);
       }
       std::vector<Reference> refs;
@@ -348,10 +355,10 @@ Result<std::vector<LoadedImage>> load_images(ImageStore& store, const ByteReader
     }
     return {};
   }();
-  if (!all) {
-    store.drop_new_blobs(blobs_before);
-    return std::unexpected(all.error());
-  }
+  // The archive's own files (manifests, compressed layers) are not kept;
+  // what the loaded images use is.
+  store.drop_new_blobs(blobs_before);
+  if (!all) return std::unexpected(all.error());
   return loaded;
 }
 

@@ -29,8 +29,9 @@ struct LoadedImage {
   std::vector<std::string> tags;  // familiar names
 };
 
-// Reads an archive, stores its layers and images, tags them. scratch is a
-// directory for unpacking the archive (removed after).
-Result<std::vector<LoadedImage>> load_images(ImageStore& store, const ByteReader& input, const std::string& scratch);
+// Reads an archive, stores its layers and images, tags them. An image whose
+// layers or config do not match their digests is refused, and what it
+// brought is dropped; images loaded before it in the archive stay.
+Result<std::vector<LoadedImage>> load_images(ImageStore& store, const ByteReader& input);
 
 }  // namespace berth::image
