@@ -357,7 +357,7 @@ Result<std::vector<LoadedImage>> load_images(ImageStore& store, const ByteReader
   }();
   // The archive's own files (manifests, compressed layers) are not kept;
   // what the loaded images use is.
-  store.drop_new_blobs(blobs_before);
+  store.drop_unused_blobs(blobs_before);
   if (!all) return std::unexpected(all.error());
   return loaded;
 }

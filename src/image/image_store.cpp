@@ -60,6 +60,8 @@ Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::string& root) {
 
 Result<void> ImageStore::migrate() {
   TRY(db_.exec(kSchema));
+  // A crash may have left blobs and layers that nothing refers to.
+  drop_unused_blobs({});
   return remove_orphan_layers();
 }
 
@@ -118,7 +120,7 @@ Result<std::string> ImageStore::import(const ByteReader& input, const ImportOpti
     if (options.tag) tags.push_back(*options.tag);
     return add_image(config.dump(), tags);
   }();
-  if (!added) drop_new_blobs(blobs_before);
+  if (!added) drop_unused_blobs(blobs_before);
   return added;
 }
 
@@ -159,7 +161,7 @@ Result<std::string> ImageStore::add_image(const std::string& config_bytes, const
   return id;
 }
 
-void ImageStore::drop_new_blobs(const std::vector<std::string>& before) {
+void ImageStore::drop_unused_blobs(const std::vector<std::string>& before) {
   auto now = content_.list();
   if (!now) return;
   for (const auto& digest : *now) {

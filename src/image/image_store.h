@@ -50,9 +50,10 @@ class ImageStore {
   // Records an image whose config (exact bytes: they are its ID) names
   // layers already stored; tags it.
   Result<std::string> add_image(const std::string& config_bytes, const std::vector<Reference>& tags);
-  // Removes blobs (and unpacked layers) added since `before` (a sorted
-  // list): what a failed import or load left.
-  void drop_new_blobs(const std::vector<std::string>& before);
+  // Removes the blobs no image uses that are not in `before` (sorted), and
+  // unpacked layers without a record: what a failed import or load left.
+  // With an empty list, all garbage, as after a crash.
+  void drop_unused_blobs(const std::vector<std::string>& before);
 
   // A tag ("busybox", "busybox:1"), a full or unique short ID.
   Result<Image> resolve(std::string_view name) const;
