@@ -2,9 +2,9 @@
 #include <fnmatch.h>
 
 #include <algorithm>
-#include <time.h>
 
 #include "api/routes.h"
+#include "base/clock.h"
 #include "image/archive.h"
 #include "image/image_config.h"
 #include "image/reference.h"
@@ -14,12 +14,6 @@ namespace berth::api {
 namespace {
 
 using image::Image;
-
-int64_t unix_time(const std::string& rfc3339) {
-  tm t{};
-  if (!strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &t)) return 0;
-  return static_cast<int64_t>(timegm(&t));
-}
 
 std::vector<std::string> familiar_tags(const Image& image) {
   std::vector<std::string> tags;
@@ -32,7 +26,7 @@ Json summary(const Image& image) {
   const Json& config = image.config.value("config", Json::object());
   Json labels = config.contains("Labels") && config["Labels"].is_object() ? config["Labels"] : Json::object();
   return {{"Id", image.id},          {"ParentId", ""},           {"RepoTags", familiar_tags(image)},
-          {"RepoDigests", Json::array()}, {"Created", unix_time(image.created)}, {"Size", image.size},
+          {"RepoDigests", Json::array()}, {"Created", rfc3339_to_unix(image.created)}, {"Size", image.size},
           {"SharedSize", -1},        {"VirtualSize", image.size}, {"Labels", labels}, {"Containers", -1}};
 }
 
@@ -83,7 +77,7 @@ Result<Json> history(const Image& image, engine::Engine& engine) {
     int64_t size = 0;
     if (!empty && layer < image.chain_ids.size()) size = TRY(engine.images().layer_size(image.chain_ids[layer++]));
     rows.push_back({{"Id", "<missing>"},
-                    {"Created", unix_time(entry.value("created", std::string()))},
+                    {"Created", rfc3339_to_unix(entry.value("created", std::string()))},
                     {"CreatedBy", entry.value("created_by", std::string())},
                     {"Tags", nullptr},
                     {"Size", size},
@@ -110,7 +104,7 @@ Result<std::vector<Image>> filtered(engine::Engine& engine, const Request& reque
   }
   auto created_of = [&](const std::string& name) -> Result<int64_t> {
     std::lock_guard lock(engine.image_mutex());
-    return unix_time(TRY(engine.images().resolve(name)).created);
+    return rfc3339_to_unix(TRY(engine.images().resolve(name)).created);
   };
   std::optional<int64_t> before, since;
   if (filters.contains("before")) before = TRY(created_of(filters["before"].front()));
@@ -138,7 +132,7 @@ Result<std::vector<Image>> filtered(engine::Engine& engine, const Request& reque
       });
       if (image.tags.empty()) continue;
     }
-    int64_t created = unix_time(image.created);
+    int64_t created = rfc3339_to_unix(image.created);
     if (before && created >= *before) continue;
     if (since && created <= *since) continue;
     if (filters.contains("label")) {
@@ -250,7 +244,7 @@ Result<void> prune(Request& request, ResponseWriter& response, engine::Engine& e
     auto images = TRY(engine.images().list());
     for (const auto& image : images) {
       if (only_dangling && !image.tags.empty()) continue;
-      if (filters.contains("until") && unix_time(image.created) >= std::stoll(filters["until"].front())) continue;
+      if (filters.contains("until") && rfc3339_to_unix(image.created) >= std::stoll(filters["until"].front())) continue;
       if (filters.contains("label")) {
         const Json labels = image.config["config"].value("Labels", Json::object());
         bool ok = std::ranges::all_of(filters["label"], [&](const std::string& want) {

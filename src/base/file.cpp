@@ -117,4 +117,18 @@ Result<void> remove_all(const std::string& path) {
 
 bool path_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+Result<std::vector<std::string>> list_directory(int dir_fd) {
+  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (!dir) {
+    if (fd >= 0) ::close(fd);
+    return fail_errno("open directory");
+  }
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(dir))
+    if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) names.emplace_back(entry->d_name);
+  ::closedir(dir);
+  return names;
+}
+
 }  // namespace berth

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
@@ -37,5 +38,8 @@ Result<void> make_dirs(const std::string& path, mode_t mode = 0755);
 Result<void> remove_all(const std::string& path);
 
 bool path_exists(const std::string& path);
+
+// The names in the directory open at dir_fd, without "." and "..".
+Result<std::vector<std::string>> list_directory(int dir_fd);
 
 }  // namespace berth

@@ -34,9 +34,9 @@ void report_error(const GlobalOptions& global, const std::string& message) {
   if (global.log_path.empty()) return;
   std::string line;
   if (global.log_format == "json")
-    line = Json{{"level", "error"}, {"msg", message}, {"time", runtime::rfc3339_now()}}.dump() + "\n";
+    line = Json{{"level", "error"}, {"msg", message}, {"time", rfc3339_now()}}.dump() + "\n";
   else
-    line = runtime::rfc3339_now() + " error: " + message + "\n";
+    line = rfc3339_now() + " error: " + message + "\n";
   if (auto fd = open_file(global.log_path, O_WRONLY | O_APPEND | O_CREAT, 0644)) (void)write_all(fd->get(), line);
 }
 

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "base/file.h"
-#include "base/safe_path.h"
+#include "image/archive_reader.h"
 
 namespace berth::image {
 
@@ -110,34 +110,8 @@ class ArchiveMembers {
   explicit ArchiveMembers(const ContentStore& store) : store_(store) {}
 
   Result<void> read(const ByteReader& input) {
-    Archive in(archive_read_new(), archive_read_free);
-    archive_read_support_filter_all(in.get());
-    archive_read_support_format_tar(in.get());
-    archive_read_support_format_gnutar(in.get());
-    struct Source {
-      const ByteReader* reader;
-      std::vector<char> buf = std::vector<char>(1 << 20);
-      std::optional<Error> error;
-    } source{&input};
-    auto read_cb = [](archive*, void* self, const void** out) -> la_ssize_t {
-      auto* s = static_cast<Source*>(self);
-      auto n = (*s->reader)(s->buf.data(), s->buf.size());
-      if (!n) {
-        s->error = n.error();
-        return -1;
-      }
-      *out = s->buf.data();
-      return static_cast<la_ssize_t>(*n);
-    };
-    auto failure = [&]() {
-      return source.error ? std::unexpected(*source.error) : fail(std::string("invalid archive: ") + archive_error_string(in.get()), EINVAL);
-    };
-    if (archive_read_open(in.get(), &source, nullptr, read_cb, nullptr) != ARCHIVE_OK) return failure();
-    archive_entry* entry;
-    for (;;) {
-      int rc = archive_read_next_header(in.get(), &entry);
-      if (rc == ARCHIVE_EOF) return {};
-      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return failure();
+    ArchiveReader reader(input, ArchiveReader::Format::kTar, "invalid archive");
+    while (archive_entry* entry = TRY(reader.next())) {
       std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
       std::string path = TRY(normalize(name));
       if (archive_entry_filetype(entry) == AE_IFLNK) {
@@ -147,12 +121,14 @@ class ArchiveMembers {
         const void* block;
         size_t size;
         la_int64_t offset;
-        while ((rc = archive_read_data_block(in.get(), &block, &size, &offset)) == ARCHIVE_OK)
+        int rc;
+        while ((rc = archive_read_data_block(reader.get(), &block, &size, &offset)) == ARCHIVE_OK)
           TRY(writer.write(std::string_view(static_cast<const char*>(block), size)));
-        if (rc != ARCHIVE_EOF) return failure();
+        if (rc != ARCHIVE_EOF) return reader.error();
         files_[path] = TRY(writer.commit());
       }
     }
+    return {};
   }
 
   // The blob holding the member at path, following the archive's symlinks.

@@ -1,10 +1,7 @@
 #include "image/image_config.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 namespace berth::image {
 
@@ -71,17 +68,6 @@ Result<std::vector<std::pair<std::string, std::string>>> key_values(const std::s
 }
 
 }  // namespace
-
-std::string rfc3339_nano_now() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc;
-  gmtime_r(&ts.tv_sec, &utc);
-  char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
 
 Json import_config(const std::string& diff_id, const std::string& created, const std::string& comment) {
   return {{"architecture", "amd64"},

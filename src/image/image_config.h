@@ -17,7 +17,4 @@ Json import_config(const std::string& diff_id, const std::string& created, const
 // config["config"]. Unsupported instructions are errors, as in Docker.
 Result<void> apply_change(Json& config, std::string_view change);
 
-// RFC 3339 with nanoseconds, UTC: how Docker writes "created".
-std::string rfc3339_nano_now();
-
 }  // namespace berth::image

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "base/clock.h"
 #include "base/digest.h"
 #include "base/file.h"
 #include "image/image_config.h"
@@ -106,7 +107,7 @@ Result<std::string> ImageStore::store_layer(const ByteReader& input) {
 }
 
 Result<std::string> ImageStore::import(const ByteReader& input, const ImportOptions& options) {
-  std::string created = rfc3339_nano_now();
+  std::string created = rfc3339_now();
   Json config = import_config("", created, options.message.empty() ? "Imported from -" : options.message);
   for (const auto& change : options.changes) {
     auto applied = apply_change(config, change);
@@ -141,7 +142,7 @@ Result<std::string> ImageStore::add_image(const std::string& config_bytes, const
     layers.emplace_back(chain, diff_id);
   }
   std::string id = TRY(content_.put(config_bytes));
-  std::string created = config->value("created", rfc3339_nano_now());
+  std::string created = config->value("created", rfc3339_now());
 
   auto tx = TRY(Transaction::begin(db_));
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -179,13 +180,8 @@ void ImageStore::drop_unused_blobs(const std::vector<std::string>& before) {
 // Unpacked layers with no record: from a crash between unpacking and the
 // transaction that records them, or a failed import.
 Result<void> ImageStore::remove_orphan_layers() {
-  DIR* dir = ::opendir((root_ + "/layers").c_str());
-  if (!dir) return fail_errno("open " + root_ + "/layers");
-  std::vector<std::string> names;
-  while (dirent* entry = ::readdir(dir))
-    if (entry->d_name[0] != '.') names.emplace_back(entry->d_name);
-  ::closedir(dir);
-  for (const auto& name : names) {
+  auto layers = TRY(open_file(root_ + "/layers", O_RDONLY | O_DIRECTORY));
+  for (const auto& name : TRY(list_directory(layers.get()))) {
     auto row = TRY(db_.prepare("SELECT 1 FROM layers WHERE chain_id = ?"));
     row.bind(1, "sha256:" + name);
     if (!TRY(row.step())) TRY(remove_all(root_ + "/layers/" + name));

@@ -17,6 +17,7 @@
 
 #include "base/file.h"
 #include "base/safe_path.h"
+#include "image/archive_reader.h"
 
 namespace berth::image {
 
@@ -39,13 +40,7 @@ Result<void> remove_entry(int dir_fd, const std::string& name) {
   if (errno != EISDIR) return fail_errno("remove " + name);
   UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!sub) return fail_errno("open " + name);
-  DIR* dir = ::fdopendir(::dup(sub.get()));
-  if (!dir) return fail_errno("open " + name);
-  std::vector<std::string> children;
-  while (dirent* e = ::readdir(dir))
-    if (std::string_view(e->d_name) != "." && std::string_view(e->d_name) != "..") children.emplace_back(e->d_name);
-  ::closedir(dir);
-  for (const auto& child : children) TRY(remove_entry(sub.get(), child));
+  for (const auto& child : TRY_CTX(list_directory(sub.get()), name)) TRY(remove_entry(sub.get(), child));
   if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0) return fail_errno("remove " + name);
   return {};
 }
@@ -164,14 +159,8 @@ class LayerWriter {
       if (::fsetxattr(dir.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) return fail_errno("mark " + parent_path + " opaque");
       return {};
     }
-    DIR* d = ::fdopendir(::dup(dir.get()));
-    if (!d) return fail_errno("open " + parent_path);
-    std::vector<std::string> children;
-    while (dirent* e = ::readdir(d))
-      if (std::string_view(e->d_name) != "." && std::string_view(e->d_name) != "..") children.emplace_back(e->d_name);
-    ::closedir(d);
     std::string prefix = parent_path == "/" ? "/" : parent_path + "/";
-    for (const auto& child : children)
+    for (const auto& child : TRY_CTX(list_directory(dir.get()), parent_path))
       if (!written_.contains(prefix + child)) TRY(remove_entry(dir.get(), child));
     return {};
   }
@@ -244,67 +233,26 @@ ByteReader fd_reader(int fd) {
   };
 }
 
-namespace {
-
-// libarchive's read callback over a ByteReader; keeps the reader's error.
-struct CallbackSource {
-  const ByteReader* reader;
-  std::vector<char> buffer = std::vector<char>(1 << 16);
-  std::optional<Error> error;
-
-  static la_ssize_t read(archive*, void* self, const void** out) {
-    auto* source = static_cast<CallbackSource*>(self);
-    auto n = (*source->reader)(source->buffer.data(), source->buffer.size());
-    if (!n) {
-      source->error = n.error();
-      return -1;
-    }
-    *out = source->buffer.data();
-    return static_cast<la_ssize_t>(*n);
-  }
-};
-
-}  // namespace
-
 Result<void> decompress(const ByteReader& input, const std::function<Result<void>(std::string_view)>& sink) {
-  Archive in(archive_read_new(), archive_read_free);
-  archive_read_support_filter_all(in.get());
-  archive_read_support_format_raw(in.get());
-  CallbackSource source{&input};
-  archive_entry* entry;
-  auto failure = [&]() {
-    return source.error ? std::unexpected(*source.error) : fail(std::string("read archive: ") + archive_error_string(in.get()), EINVAL);
-  };
-  if (archive_read_open(in.get(), &source, nullptr, &CallbackSource::read, nullptr) != ARCHIVE_OK ||
-      archive_read_next_header(in.get(), &entry) != ARCHIVE_OK)
-    return failure();
-  char buf[1 << 16];
+  ArchiveReader reader(input, ArchiveReader::Format::kRaw, "read archive");
+  if (!TRY(reader.next())) return fail("read archive: empty input", EINVAL);
+  std::vector<char> buf(1 << 20);
   for (;;) {
-    la_ssize_t n = archive_read_data(in.get(), buf, sizeof buf);
-    if (n < 0) return failure();
+    la_ssize_t n = archive_read_data(reader.get(), buf.data(), buf.size());
+    if (n < 0) return reader.error();
     if (n == 0) return {};
-    TRY(sink(std::string_view(buf, static_cast<size_t>(n))));
+    TRY(sink(std::string_view(buf.data(), static_cast<size_t>(n))));
   }
 }
 
 Result<ApplyStats> apply_layer(int fd, const std::string& dest, WhiteoutMode mode) {
-  Archive in(archive_read_new(), archive_read_free);
-  archive_read_support_filter_all(in.get());
-  archive_read_support_format_tar(in.get());
-  archive_read_support_format_gnutar(in.get());
-  if (archive_read_open_fd(in.get(), fd, 1 << 16) != ARCHIVE_OK)
-    return fail(std::string("read layer: ") + archive_error_string(in.get()));
+  ByteReader input = fd_reader(fd);
+  ArchiveReader reader(input, ArchiveReader::Format::kTar, "read layer");
   UniqueFd root(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno("open " + dest);
   LayerWriter writer(std::move(root), mode);
   ApplyStats stats;
-  archive_entry* entry;
-  for (;;) {
-    int rc = archive_read_next_header(in.get(), &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(std::string("read layer: ") + archive_error_string(in.get()));
-    TRY(writer.apply(in.get(), entry, stats));
-  }
+  while (archive_entry* entry = TRY(reader.next())) TRY(writer.apply(reader.get(), entry, stats));
   TRY(writer.finish());
   return stats;
 }

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,17 +51,6 @@ bool process_alive(const ContainerRecord& record) {
   if (record.pid <= 0) return false;
   auto start = process_start_time(record.pid);
   return start && *start == record.pid_start_time;
-}
-
-std::string rfc3339_now() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc;
-  gmtime_r(&ts.tv_sec, &utc);
-  char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
 }
 
 Result<void> StateStore::reserve(const std::string& id) {

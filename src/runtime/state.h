@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/json.h"
 #include "oci/runtime_spec.h"
@@ -62,6 +63,5 @@ std::optional<uint64_t> process_start_time(pid_t pid);
 // True while the record's process is alive (and is the same process).
 bool process_alive(const ContainerRecord& record);
 
-std::string rfc3339_now();
 
 }  // namespace berth::runtime
