@@ -9,6 +9,7 @@
 
 #include "base/file.h"
 #include "cli/format.h"
+#include "image/layer.h"
 #include "image/reference.h"
 
 namespace berth::cli {
@@ -207,12 +208,7 @@ void add_import(CLI::App* cmd, Context& ctx) {
         file = TRY(open_file(*source, O_RDONLY));
         fd = file.get();
       }
-      auto reader = [fd](char* buf, size_t size) -> Result<size_t> {
-        ssize_t n = ::read(fd, buf, size);
-        if (n < 0) return fail_errno("read input");
-        return static_cast<size_t>(n);
-      };
-      auto response = TRY(ctx.client().request("POST", "/images/create", query, {}, "application/x-tar", nullptr, reader));
+      auto response = TRY(ctx.client().request("POST", "/images/create", query, {}, "application/x-tar", nullptr, image::fd_reader(fd)));
       if (response.status >= 300) return std::unexpected(daemon_error(response));
       auto doc = TRY(parse_json(response.body));
       std::cout << doc.value("status", std::string()) << "\n";
@@ -301,12 +297,8 @@ void add_load(CLI::App* cmd, Context& ctx) {
       if (!input->empty()) file = TRY(open_file(*input, O_RDONLY));
       else if (::isatty(0)) return fail("requested load from stdin, but stdin is empty");
       int fd = file ? file.get() : 0;
-      auto reader = [fd](char* buf, size_t size) -> Result<size_t> {
-        ssize_t n = ::read(fd, buf, size);
-        if (n < 0) return fail_errno("read input");
-        return static_cast<size_t>(n);
-      };
-      auto response = TRY(ctx.client().request("POST", "/images/load", {{"quiet", *quiet ? "1" : "0"}}, {}, "application/x-tar", nullptr, reader));
+      auto response = TRY(ctx.client().request("POST", "/images/load", {{"quiet", *quiet ? "1" : "0"}}, {}, "application/x-tar", nullptr,
+                                               image::fd_reader(fd)));
       if (response.status >= 300) return std::unexpected(daemon_error(response));
       if (*quiet) return 0;
       std::istringstream lines(response.body);

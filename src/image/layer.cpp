@@ -26,7 +26,6 @@ namespace {
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 
-using Archive = std::unique_ptr<archive, int (*)(archive*)>;
 
 std::string join(const std::vector<std::string>& parts, size_t count) {
   std::string out;
