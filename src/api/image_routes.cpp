@@ -1,10 +1,16 @@
 // /images/…: list, inspect, history, tag, remove, import.
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 
 #include "api/routes.h"
 #include "base/clock.h"
+#include "base/download.h"
+#include "base/file.h"
+#include "image/layer.h"
 #include "image/archive.h"
 #include "image/image_config.h"
 #include "image/reference.h"
@@ -155,7 +161,22 @@ Result<void> import_image(Request& request, ResponseWriter& response, engine::En
     return fail("pulling images from a registry is not supported yet", ENOSYS);
   std::string source = request.query_value("fromSrc");
   if (source.empty()) return fail("fromImage or fromSrc is required", EINVAL);
-  if (source != "-") return fail("import from a URL is not supported yet", ENOSYS);
+  // From a URL: downloaded to a temporary file first, then imported as a file.
+  std::string downloaded;
+  UniqueFd download_fd;
+  ScopeGuard remove_download([&] {
+    if (!downloaded.empty()) ::unlink(downloaded.c_str());
+  });
+  if (source != "-") {
+    TRY(make_dirs(engine.config().data_root + "/tmp", 0700));
+    std::string name = engine.config().data_root + "/tmp/import-XXXXXX";
+    int fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd < 0) return fail_errno("create a file for the download");
+    ::close(fd);
+    downloaded = name;
+    TRY(download(source, downloaded));
+    download_fd = TRY(open_file(downloaded, O_RDONLY));
+  }
   std::string platform = request.query_value("platform");
   if (!platform.empty() && platform != "linux" && platform != "linux/amd64")
     return fail("platform \"" + platform + "\" is not supported: this engine runs linux/amd64", EINVAL);
@@ -173,7 +194,7 @@ Result<void> import_image(Request& request, ResponseWriter& response, engine::En
   std::string id;
   {
     std::lock_guard lock(engine.image_mutex());
-    id = TRY(engine.images().import(request.read_body, options));
+    id = TRY(engine.images().import(download_fd ? image::fd_reader(download_fd.get()) : request.read_body, options));
   }
   Json attrs = Json::object();
   if (options.tag) attrs["name"] = image::with_default_tag(*options.tag).familiar();

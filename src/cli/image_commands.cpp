@@ -192,8 +192,8 @@ void add_import(CLI::App* cmd, Context& ctx) {
   cmd->add_option("repository", *repository, "[REPOSITORY[:TAG]]");
   cmd->final_callback([=, &ctx] {
     ctx.run = [=, &ctx]() -> Result<int> {
-      if (source->find("://") != std::string::npos) return fail("import from a URL is not supported yet");
-      api::Client::Query query = {{"fromSrc", "-"}, {"message", *message}};
+      bool url = source->find("://") != std::string::npos;
+      api::Client::Query query = {{"fromSrc", url ? *source : "-"}, {"message", *message}};
       if (!platform->empty()) query.push_back({"platform", *platform});
       for (const auto& change : *changes) query.push_back({"changes", change});
       if (!repository->empty()) {
@@ -204,6 +204,11 @@ void add_import(CLI::App* cmd, Context& ctx) {
       }
       UniqueFd file;
       int fd = 0;
+      if (url) {
+        auto response = TRY(call(ctx, "POST", "/images/create", query));
+        std::cout << TRY(parse_json(response.body)).value("status", std::string()) << "\n";
+        return 0;
+      }
       if (*source != "-") {
         file = TRY(open_file(*source, O_RDONLY));
         fd = file.get();

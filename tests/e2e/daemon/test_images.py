@@ -200,3 +200,30 @@ def test_system_df(busybox):
     assert rows[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
     assert rows[1].split() == ["Images", "1", "0", "1.98MB", "1.98MB", "(100%)"]
     assert busybox.berth("system", "df", "--format", "{{.Type}}={{.TotalCount}}", check=True).stdout.splitlines()[0] == "Images=1"
+
+
+def test_import_from_a_url(daemon, tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "www").mkdir()
+    with tarfile.open(tmp_path / "www" / "rootfs.tar.gz", "w:gz") as t:
+        data = b"served\n"
+        info = tarfile.TarInfo("motd")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "www"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        out = daemon.berth("import", "-c", "CMD [\"cat\", \"/motd\"]", f"{base}/rootfs.tar.gz", "fromurl:1", check=True).stdout
+        assert out.startswith("sha256:")
+        assert daemon.berth("inspect", "-f", "{{.Config.Cmd}}", "fromurl:1", check=True).stdout == "[cat /motd]\n"
+        missing = daemon.berth("import", f"{base}/missing.tar")
+        assert missing.returncode == 1
+        assert "The requested URL returned error: 404" in missing.stderr
+        assert list((daemon.data_root / "tmp").iterdir()) == []
+    finally:
+        server.shutdown()
