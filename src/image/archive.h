@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "image/image_store.h"
 #include "image/layer.h"
+#include "image/tar_writer.h"
 
 namespace berth::image {
 
@@ -19,8 +20,6 @@ struct SaveItem {
   Image image;
   std::vector<std::string> tags;  // full references
 };
-
-using ByteSink = std::function<Result<void>(std::string_view)>;
 
 Result<void> save_images(const ImageStore& store, const std::vector<SaveItem>& items, const ByteSink& out);
 
