@@ -194,7 +194,7 @@ Result<void> import_image(Request& request, ResponseWriter& response, engine::En
   std::string id;
   {
     std::lock_guard lock(engine.image_mutex());
-    id = TRY(engine.images().import(download_fd ? image::fd_reader(download_fd.get()) : request.read_body, options));
+    id = TRY(engine.images().import(download_fd ? fd_reader(download_fd.get()) : request.read_body, options));
   }
   Json attrs = Json::object();
   if (options.tag) attrs["name"] = image::with_default_tag(*options.tag).familiar();

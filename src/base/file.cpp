@@ -34,6 +34,16 @@ Result<std::string> read_file(const std::string& path) {
   return TRY_CTX(read_fd(fd.get()), path);
 }
 
+ByteReader fd_reader(int fd) {
+  return [fd](char* buf, size_t size) -> Result<size_t> {
+    for (;;) {
+      ssize_t n = ::read(fd, buf, size);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return fail_errno("read");
+    }
+  };
+}
+
 Result<void> write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,11 @@ Result<void> write_file(const std::string& path, std::string_view data, int flag
 // a crash. durable=false skips the fsyncs, for state that a reboot makes
 // meaningless anyway (under /run).
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644, bool durable = true);
+
+// A source of bytes: fills buf, returns how many (0 at the end).
+using ByteReader = std::function<Result<size_t>(char* buf, size_t size)>;
+// Reads fd (retrying EINTR).
+ByteReader fd_reader(int fd);
 
 // Writes all of data to fd, retrying short writes and EINTR.
 Result<void> write_all(int fd, std::string_view data);

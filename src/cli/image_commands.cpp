@@ -9,7 +9,6 @@
 
 #include "base/file.h"
 #include "cli/format.h"
-#include "image/layer.h"
 #include "image/reference.h"
 
 namespace berth::cli {
@@ -213,7 +212,7 @@ void add_import(CLI::App* cmd, Context& ctx) {
         file = TRY(open_file(*source, O_RDONLY));
         fd = file.get();
       }
-      auto response = TRY(ctx.client().request("POST", "/images/create", query, {}, "application/x-tar", nullptr, image::fd_reader(fd)));
+      auto response = TRY(ctx.client().request("POST", "/images/create", query, {}, "application/x-tar", nullptr, fd_reader(fd)));
       if (response.status >= 300) return std::unexpected(daemon_error(response));
       auto doc = TRY(parse_json(response.body));
       std::cout << doc.value("status", std::string()) << "\n";
@@ -303,7 +302,7 @@ void add_load(CLI::App* cmd, Context& ctx) {
       else if (::isatty(0)) return fail("requested load from stdin, but stdin is empty");
       int fd = file ? file.get() : 0;
       auto response = TRY(ctx.client().request("POST", "/images/load", {{"quiet", *quiet ? "1" : "0"}}, {}, "application/x-tar", nullptr,
-                                               image::fd_reader(fd)));
+                                               fd_reader(fd)));
       if (response.status >= 300) return std::unexpected(daemon_error(response));
       if (*quiet) return 0;
       std::istringstream lines(response.body);

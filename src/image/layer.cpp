@@ -26,7 +26,6 @@ namespace {
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 
-
 std::string join(const std::vector<std::string>& parts, size_t count) {
   std::string out;
   for (size_t i = 0; i < count; ++i) out += "/" + parts[i];
@@ -220,16 +219,6 @@ Result<std::vector<std::string>> layer_path_components(std::string_view path) {
     parts.emplace_back(part);
   }
   return parts;
-}
-
-ByteReader fd_reader(int fd) {
-  return [fd](char* buf, size_t size) -> Result<size_t> {
-    for (;;) {
-      ssize_t n = ::read(fd, buf, size);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return fail_errno("read");
-    }
-  };
 }
 
 Result<void> decompress(const ByteReader& input, const std::function<Result<void>(std::string_view)>& sink) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/file.h"
 
 namespace berth::image {
 
@@ -24,10 +25,6 @@ struct ApplyStats {
 
 // Unpacks the archive read from fd into dest (an existing directory).
 Result<ApplyStats> apply_layer(int fd, const std::string& dest, WhiteoutMode mode);
-
-// A source of bytes: fills buf, returns how many (0 at the end).
-using ByteReader = std::function<Result<size_t>(char* buf, size_t size)>;
-ByteReader fd_reader(int fd);
 
 // Streams the decompressed bytes of input (gzip, zstd, xz, bzip2 or none) to sink.
 Result<void> decompress(const ByteReader& input, const std::function<Result<void>(std::string_view)>& sink);
