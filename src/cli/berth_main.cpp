@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/context.h"
+#include "cli/help.h"
 #include "cli/image_commands.h"
 
 namespace berth::cli {
@@ -33,6 +34,7 @@ Result<void> resolve_host(Context& ctx, const std::string& flag) {
 
 int berth_main(int argc, char** argv) {
   CLI::App app{"A self-sufficient runtime for containers", "berth"};
+  app.formatter(std::make_shared<DockerHelp>());
   app.set_version_flag("-v,--version", "berth version 0.1.0");
   app.require_subcommand(1);
   std::string host_flag;

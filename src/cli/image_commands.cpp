@@ -188,7 +188,7 @@ void add_import(CLI::App* cmd, Context& ctx) {
   cmd->add_option("-m,--message", *message, "Set commit message for imported image");
   cmd->add_option("--platform", *platform, "Set platform if server is multi-platform capable");
   cmd->add_option("file", *source, "file|URL|-")->required();
-  cmd->add_option("repository", *repository, "[REPOSITORY[:TAG]]");
+  cmd->add_option("repository", *repository, "REPOSITORY[:TAG]");
   cmd->final_callback([=, &ctx] {
     ctx.run = [=, &ctx]() -> Result<int> {
       bool url = source->find("://") != std::string::npos;

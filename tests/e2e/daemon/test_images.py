@@ -227,3 +227,19 @@ def test_import_from_a_url(daemon, tmp_path):
         assert list((daemon.data_root / "tmp").iterdir()) == []
     finally:
         server.shutdown()
+
+
+def test_help_reads_like_dockers(daemon):
+    out = daemon.berth("images", "--help", check=True).stdout
+    assert out.startswith("\nUsage:  berth images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n\nOptions:\n")
+    assert "  -q, --quiet           Only show image IDs\n" in out
+    assert "      --format string   Format output using a custom template\n" in out
+    image = daemon.berth("image", "--help", check=True).stdout
+    assert "Commands:\n  ls        List images\n" in image
+    assert daemon.berth("rmi", "--help", check=True).stdout.startswith("\nUsage:  berth rmi [OPTIONS] IMAGE [IMAGE...]\n")
+
+
+def test_docker_flag_conventions(busybox):
+    assert busybox.berth("images", "-aq", check=True).stdout == busybox.berth("images", "-a", "-q", check=True).stdout
+    assert busybox.berth("images", "--format={{.Repository}}", check=True).stdout == "busybox\n"
+    assert busybox.berth("rmi", "--", "busybox", check=True).stdout.startswith("Untagged: busybox:latest\n")
