@@ -243,3 +243,18 @@ def test_docker_flag_conventions(busybox):
     assert busybox.berth("images", "-aq", check=True).stdout == busybox.berth("images", "-a", "-q", check=True).stdout
     assert busybox.berth("images", "--format={{.Repository}}", check=True).stdout == "busybox\n"
     assert busybox.berth("rmi", "--", "busybox", check=True).stdout.startswith("Untagged: busybox:latest\n")
+
+
+def test_concurrent_requests(busybox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(i):
+        busybox.berth("tag", "busybox", f"parallel{i}:v{i}", check=True)
+        busybox.berth("images", "-q", check=True)
+        return busybox.berth("inspect", "-f", "{{.Id}}", f"parallel{i}:v{i}", check=True).stdout
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        ids = set(pool.map(work, range(32)))
+    assert len(ids) == 1
+    tags = busybox.berth("images", "--format", "{{.Repository}}", check=True).stdout.split()
+    assert len(tags) == 33
