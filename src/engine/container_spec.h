@@ -1,0 +1,40 @@
+// From what `docker create` sends (Config and HostConfig, as the Engine API
+// shapes them) and the image's config, the OCI runtime spec that
+// berth-runtime runs: Docker's defaults for mounts, capabilities, masked
+// paths and devices, and the user's overrides.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+#include "base/json.h"
+
+namespace berth::engine {
+
+struct SpecInput {
+  std::string id;          // container ID (64 hex)
+  std::string rootfs;      // the mounted root filesystem
+  Json image_config;       // the image's config (its "config" part is the defaults)
+  Json config;             // Engine API Config
+  Json host_config;        // Engine API HostConfig
+  std::string cgroup_parent = "/berth";
+};
+
+// The runtime spec as JSON (what berth-runtime reads from config.json).
+// Errors name the bad field the way Docker's daemon does.
+Result<Json> make_runtime_spec(const SpecInput& input);
+
+// The process arguments: Entrypoint + Cmd, the container's overriding the
+// image's (a given Entrypoint drops the image's Cmd).
+Result<std::vector<std::string>> process_args(const Json& image_config, const Json& config);
+
+// "uid", "uid:gid", "name" or "name:group", resolved against the rootfs's
+// /etc/passwd and /etc/group (read inside the rootfs).
+struct ResolvedUser {
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> additional_gids;
+  std::string home = "/";
+};
+Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user);
+
+}  // namespace berth::engine

@@ -1,0 +1,139 @@
+#include "engine/container_spec.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "oci/runtime_spec.h"
+
+namespace berth::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ContainerSpecTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    rootfs_ = fs::temp_directory_path() / ("berth-spec-test-" + std::to_string(::getpid()));
+    fs::create_directories(rootfs_ / "etc");
+    std::ofstream(rootfs_ / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000:web:/srv/web:/bin/sh\n";
+    std::ofstream(rootfs_ / "etc" / "group") << "root:x:0:\nweb:x:1000:\naudio:x:29:web\nvideo:x:44:web,other\n";
+    input_.id = std::string(64, 'a');
+    input_.rootfs = rootfs_.string();
+    input_.image_config = Json::parse(R"({"config": {"Cmd": ["sh"], "Env": ["PATH=/bin", "A=image"], "WorkingDir": "/srv"}})");
+    input_.config = Json::object();
+    input_.host_config = Json::object();
+  }
+  void TearDown() override { fs::remove_all(rootfs_); }
+
+  Json spec() {
+    auto s = make_runtime_spec(input_);
+    EXPECT_TRUE(s) << s.error().message();
+    auto parsed = oci::parse_spec_json(*s);
+    EXPECT_TRUE(parsed) << "the spec must be one berth-runtime accepts: " << parsed.error().message();
+    return *s;
+  }
+
+  fs::path rootfs_;
+  SpecInput input_;
+};
+
+TEST_F(ContainerSpecTest, DockerDefaults) {
+  Json s = spec();
+  EXPECT_EQ(s["process"]["args"], Json::parse(R"(["sh"])"));
+  EXPECT_EQ(s["process"]["cwd"], "/srv");
+  EXPECT_EQ(s["hostname"], std::string(12, 'a'));
+  EXPECT_EQ(s["process"]["capabilities"]["bounding"].size(), 14u);
+  EXPECT_EQ(s["linux"]["cgroupsPath"], "/berth/" + std::string(64, 'a'));
+  EXPECT_EQ(s["mounts"].size(), 7u);
+  EXPECT_FALSE(s["root"]["readonly"].get<bool>());
+  auto env = s["process"]["env"];
+  EXPECT_EQ(env[0], "PATH=/bin");
+  EXPECT_EQ(env[1], "HOSTNAME=" + std::string(12, 'a'));
+  EXPECT_NE(std::ranges::find(env, Json("HOME=/root")), env.end());
+}
+
+TEST_F(ContainerSpecTest, CommandRules) {
+  input_.config = Json::parse(R"({"Cmd": ["echo", "hi"]})");
+  EXPECT_EQ(spec()["process"]["args"], Json::parse(R"(["echo","hi"])"));
+  input_.image_config["config"]["Entrypoint"] = {"/entry"};
+  EXPECT_EQ(spec()["process"]["args"], Json::parse(R"(["/entry","echo","hi"])"));
+  input_.config = Json::parse(R"({"Entrypoint": ["/other"]})");
+  EXPECT_EQ(spec()["process"]["args"], Json::parse(R"(["/other"])")) << "a given entrypoint drops the image's Cmd";
+  input_.image_config = Json::parse(R"({"config": {}})");
+  input_.config = Json::object();
+  EXPECT_EQ(make_runtime_spec(input_).error().message(), "no command specified");
+}
+
+TEST_F(ContainerSpecTest, EnvUserAndWorkdir) {
+  input_.config = Json::parse(R"({"Env": ["A=container", "B=1"], "User": "web:audio", "WorkingDir": "/tmp", "Tty": true})");
+  Json s = spec();
+  auto env = s["process"]["env"];
+  EXPECT_NE(std::ranges::find(env, Json("A=container")), env.end());
+  EXPECT_EQ(std::ranges::find(env, Json("A=image")), env.end());
+  EXPECT_NE(std::ranges::find(env, Json("TERM=xterm")), env.end());
+  EXPECT_NE(std::ranges::find(env, Json("HOME=/srv/web")), env.end());
+  EXPECT_EQ(s["process"]["user"]["uid"], 1000);
+  EXPECT_EQ(s["process"]["user"]["gid"], 29);
+  EXPECT_EQ(s["process"]["user"]["additionalGids"], Json::parse("[29, 44]"));
+  EXPECT_EQ(s["process"]["cwd"], "/tmp");
+  EXPECT_TRUE(s["process"]["terminal"].get<bool>());
+  input_.config = Json::parse(R"({"User": "nobody"})");
+  EXPECT_EQ(make_runtime_spec(input_).error().message(), "unable to find user nobody: no matching entries in passwd file");
+  input_.config = Json::parse(R"({"User": "4242:4343"})");
+  EXPECT_EQ(spec()["process"]["user"]["uid"], 4242);
+}
+
+TEST_F(ContainerSpecTest, ResourcesAndSecurity) {
+  input_.host_config = Json::parse(R"({"Memory": 67108864, "NanoCpus": 1500000000, "PidsLimit": 64, "CpuShares": 512,
+    "CapAdd": ["SYS_ADMIN"], "CapDrop": ["MKNOD", "net_raw"], "ReadonlyRootfs": true, "SecurityOpt": ["no-new-privileges"],
+    "Ulimits": [{"Name": "nofile", "Soft": 100, "Hard": 200}], "Tmpfs": {"/run": "size=1m"}, "OomScoreAdj": 300})");
+  Json s = spec();
+  const Json& r = s["linux"]["resources"];
+  EXPECT_EQ(r["memory"]["limit"], 67108864);
+  EXPECT_EQ(r["memory"]["swap"], 2 * 67108864);
+  EXPECT_EQ(r["cpu"]["quota"], 150000);
+  EXPECT_EQ(r["cpu"]["period"], 100000);
+  EXPECT_EQ(r["pids"]["limit"], 64);
+  auto caps = s["process"]["capabilities"]["bounding"];
+  EXPECT_NE(std::ranges::find(caps, Json("CAP_SYS_ADMIN")), caps.end());
+  EXPECT_EQ(std::ranges::find(caps, Json("CAP_MKNOD")), caps.end());
+  EXPECT_EQ(std::ranges::find(caps, Json("CAP_NET_RAW")), caps.end());
+  EXPECT_TRUE(s["root"]["readonly"].get<bool>());
+  EXPECT_TRUE(s["process"]["noNewPrivileges"].get<bool>());
+  EXPECT_EQ(s["process"]["rlimits"][0], Json::parse(R"({"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200})"));
+  EXPECT_EQ(s["mounts"].back()["destination"], "/run");
+  EXPECT_EQ(s["process"]["oomScoreAdj"], 300);
+}
+
+TEST_F(ContainerSpecTest, PrivilegedAndHostNamespaces) {
+  input_.host_config = Json::parse(R"({"Privileged": true, "NetworkMode": "host", "PidMode": "host"})");
+  Json s = spec();
+  EXPECT_EQ(s["process"]["capabilities"]["bounding"].size(), 41u);
+  EXPECT_TRUE(s["linux"]["maskedPaths"].empty());
+  EXPECT_EQ(s["linux"]["resources"]["devices"][0]["allow"], true);
+  for (const auto& ns : s["linux"]["namespaces"]) {
+    EXPECT_NE(ns["type"], "network");
+    EXPECT_NE(ns["type"], "pid");
+  }
+}
+
+TEST_F(ContainerSpecTest, BadInputIsRejectedLikeDocker) {
+  input_.host_config = Json::parse(R"({"Memory": 1024})");
+  EXPECT_EQ(make_runtime_spec(input_).error().message(), "Minimum memory limit allowed is 6MB");
+  input_.host_config = Json::parse(R"({"Memory": 67108864, "MemorySwap": 1048576})");
+  EXPECT_EQ(make_runtime_spec(input_).error().message(), "Minimum memoryswap limit should be larger than memory limit, see usage");
+  input_.host_config = Json::parse(R"({"CapAdd": ["FLY"]})");
+  EXPECT_EQ(make_runtime_spec(input_).error().message(), "invalid CapAdd: unknown capability: \"CAP_FLY\"");
+  input_.host_config = Json::parse(R"({"SecurityOpt": ["apparmor=x"]})");
+  EXPECT_EQ(make_runtime_spec(input_).error().message(), "invalid --security-opt: \"apparmor=x\"");
+  input_.host_config = Json::object();
+  input_.config = Json::parse(R"({"WorkingDir": "relative"})");
+  EXPECT_EQ(make_runtime_spec(input_).error().message(), "the working directory 'relative' is invalid, it needs to be an absolute path");
+}
+
+}  // namespace
+}  // namespace berth::engine
