@@ -137,3 +137,49 @@ TEST_F(ContainerSpecTest, BadInputIsRejectedLikeDocker) {
 
 }  // namespace
 }  // namespace berth::engine
+
+namespace berth::engine {
+namespace {
+
+// The spec the engine makes runs under berth-runtime (the binary beside this
+// test's): Docker's default mounts, masked paths and capabilities together.
+TEST(ContainerSpecRunTest, RunsUnderBerthRuntime) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  fs::path self = fs::read_symlink("/proc/self/exe");
+  fs::path runtime = self.parent_path() / "berth-runtime";
+  if (!fs::exists(runtime) || !fs::exists("/bin/busybox")) GTEST_SKIP() << "needs berth-runtime and busybox";
+  fs::path work = fs::temp_directory_path() / ("berth-spec-run-" + std::to_string(::getpid()));
+  fs::remove_all(work);
+  fs::path rootfs = work / "rootfs";
+  fs::create_directories(rootfs / "bin");
+  fs::create_directories(rootfs / "etc");
+  fs::copy_file("/bin/busybox", rootfs / "bin" / "busybox");
+  for (const char* applet : {"sh", "id", "cat", "grep", "hostname", "echo"}) fs::create_symlink("busybox", rootfs / "bin" / applet);
+  std::ofstream(rootfs / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\n";
+
+  SpecInput input;
+  input.id = std::string(63, 'b') + "c";
+  input.rootfs = rootfs.string();
+  input.cgroup_parent = "/berth-spec-test";
+  input.image_config = Json::parse(R"({"config": {"Cmd": ["sh", "-c", "echo ok; id -u; hostname; grep CapEff /proc/self/status"]}})");
+  input.config = Json::object();
+  input.host_config = Json::parse(R"({"NetworkMode": "none"})");
+  auto spec = make_runtime_spec(input);
+  ASSERT_TRUE(spec) << spec.error().message();
+  std::ofstream(work / "config.json") << spec->dump();
+
+  std::string command = runtime.string() + " --root " + (work / "state").string() + " run --bundle " + work.string() + " spec-run-" +
+                        std::to_string(::getpid()) + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  int status = ::pclose(pipe);
+  fs::remove_all(work);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output, "ok\n0\n" + std::string(12, 'b') + "\nCapEff:\t00000000a80425fb\n");
+}
+
+}  // namespace
+}  // namespace berth::engine
