@@ -1,6 +1,7 @@
 #include "api/daemon.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -55,7 +56,12 @@ int daemon_main(int argc, char** argv) {
     server.stop();
   }).detach();
   server.run();
-  return 0;
+  // Connection threads (an events stream, a slow client) may still be
+  // running; end here rather than destroy what they use under them. Every
+  // change is already durable (SQLite transactions, atomic files).
+  std::cout.flush();
+  std::cerr.flush();
+  ::_exit(0);
 }
 
 }  // namespace berth::api
