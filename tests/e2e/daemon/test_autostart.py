@@ -1,6 +1,8 @@
 """berth starts berthd itself when run as root and nothing answers on the
-default socket. Run in a private mount namespace with tmpfs over the default
-paths, so the machine's own /run/berth and /var/lib/berth are untouched."""
+default socket. Run in private mount and pid namespaces, with tmpfs over the
+default paths: the machine's own /run/berth and /var/lib/berth are untouched,
+only this test's berthd is visible, and it dies with the namespace whatever
+happens."""
 
 import subprocess
 from pathlib import Path
@@ -29,7 +31,7 @@ def test_berth_starts_the_daemon_when_none_answers():
             d.mkdir(parents=True)
             made.append(d)
     try:
-        result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", SCRIPT],
+        result = subprocess.run(["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "sh", "-c", SCRIPT],
                                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "BERTH": str(BIN / "berth")},
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
