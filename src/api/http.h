@@ -27,7 +27,6 @@ struct Request {
   std::string query_value(const std::string& key, const std::string& fallback = "") const;
   std::vector<std::string> query_values(const std::string& key) const;
   bool query_flag(const std::string& key) const;  // "1", "true"
-  Result<std::string> body_text(size_t limit = 16 << 20);
 };
 
 class ResponseWriter {

@@ -31,17 +31,6 @@ bool Request::query_flag(const std::string& key) const {
   return value == "1" || value == "true" || value == "True";
 }
 
-Result<std::string> Request::body_text(size_t limit) {
-  std::string body;
-  char buf[65536];
-  for (;;) {
-    size_t n = TRY(read_body(buf, sizeof buf));
-    if (n == 0) return body;
-    body.append(buf, n);
-    if (body.size() > limit) return fail("request body too large", EINVAL);
-  }
-}
-
 std::string url_decode(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {

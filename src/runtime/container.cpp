@@ -80,6 +80,16 @@ std::string id_map_text(const std::vector<oci::IdMapping>& mappings) {
   return text;
 }
 
+// Adds a namespace to join by path; a user namespace goes first, as the
+// others belong to it.
+Result<void> add_join(NamespacePlan& plan, int flag, const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno("open " + path);
+  auto at = flag == CLONE_NEWUSER ? plan.joins.begin() : plan.joins.end();
+  plan.joins.insert(at, NamespaceJoin{flag, std::move(fd)});
+  return {};
+}
+
 // The namespaces of config: joined by path or created.
 Result<NamespacePlan> plan_namespaces(const oci::Linux& linux) {
   NamespacePlan plan;
@@ -89,11 +99,7 @@ Result<NamespacePlan> plan_namespaces(const oci::Linux& linux) {
       plan.new_flags |= flag;
       continue;
     }
-    UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return fail_errno("open " + ns.type + " namespace " + ns.path);
-    // A joined user namespace goes first: the others belong to it.
-    auto at = flag == CLONE_NEWUSER ? plan.joins.begin() : plan.joins.end();
-    plan.joins.insert(at, NamespaceJoin{flag, std::move(fd)});
+    TRY_CTX(add_join(plan, flag, ns.path), ns.type + " namespace");
   }
   return plan;
 }
@@ -413,11 +419,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& options) {
   NamespacePlan plan;
   for (const auto& ns : spec.linux->namespaces) {
     std::string path = "/proc/" + std::to_string(record.pid) + "/ns/" + namespace_proc_name(ns.type);
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return fail_errno("open " + path);
-    int flag = namespace_flag(ns.type);
-    auto at = flag == CLONE_NEWUSER ? plan.joins.begin() : plan.joins.end();
-    plan.joins.insert(at, NamespaceJoin{flag, std::move(fd)});
+    TRY(add_join(plan, namespace_flag(ns.type), path));
   }
   auto cgroup = TRY(open_cgroup(spec.linux->cgroups_path, id));
   auto [sync, child_end] = TRY(SyncSocket::make_pair());
