@@ -1,9 +1,16 @@
 #include "api/client.h"
 
+#include "base/file.h"
+
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -113,6 +120,45 @@ Result<ClientResponse> Client::request(const std::string& method, const std::str
       response.body.append(piece);
   }
   return response;
+}
+
+Result<Client::Hijacked> Client::hijack(const std::string& path, const Query& query, std::string_view json_body) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_errno("socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_.size() >= sizeof addr.sun_path) return fail("socket path too long: " + socket_);
+  std::memcpy(addr.sun_path, socket_.c_str(), socket_.size());
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return fail("Cannot connect to the berth daemon at unix://" + socket_ + ". Is the berth daemon running?", ECONNREFUSED);
+  std::string target = "/v1.43" + path;
+  for (size_t i = 0; i < query.size(); ++i)
+    target += (i ? "&" : "?") + url_encode(query[i].first) + "=" + url_encode(query[i].second);
+  std::string head = "POST " + target + " HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/0.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n";
+  if (!json_body.empty()) head += "Content-Type: application/json\r\n";
+  head += "Content-Length: " + std::to_string(json_body.size()) + "\r\n\r\n";
+  head.append(json_body);
+  TRY(write_all(fd.get(), head));
+  std::string data;
+  size_t end;
+  char buf[65536];
+  while ((end = data.find("\r\n\r\n")) == std::string::npos) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("read response: connection closed");
+    data.append(buf, static_cast<size_t>(n));
+  }
+  int status = data.size() > 12 ? std::atoi(data.c_str() + 9) : 0;
+  std::string rest = data.substr(end + 4);
+  if (status == 101 || (status >= 200 && status < 300)) return Hijacked{std::move(fd), std::move(rest)};
+  // An error: the body is the daemon's message (read to its end).
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) rest.append(buf, static_cast<size_t>(n));
+  ClientResponse response{status, {}, rest};
+  if (data.find("chunked") != std::string::npos) {  // one chunk: size line, data
+    auto line = rest.find("\r\n");
+    if (line != std::string::npos) response.body = rest.substr(line + 2, std::strtoul(rest.c_str(), nullptr, 16));
+  }
+  return std::unexpected(response_error(response));
 }
 
 Result<Json> Client::get_json(const std::string& path, const Query& query) {

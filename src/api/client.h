@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/json.h"
+#include "base/unique_fd.h"
 
 namespace berth::api {
 
@@ -34,6 +35,15 @@ class Client {
   Result<ClientResponse> request(const std::string& method, const std::string& path, const Query& query = {},
                                  std::string_view body = {}, const std::string& content_type = "",
                                  const BodySink& on_data = nullptr, const BodySource& body_source = nullptr);
+
+  // A request whose connection then carries a raw stream (attach, exec
+  // start): the socket and whatever of the stream came with the headers.
+  // A non-2xx answer becomes the daemon's message.
+  struct Hijacked {
+    UniqueFd fd;
+    std::string pending;
+  };
+  Result<Hijacked> hijack(const std::string& path, const Query& query = {}, std::string_view json_body = {});
 
   // request() that turns a non-2xx status into the daemon's message.
   Result<Json> get_json(const std::string& path, const Query& query = {});

@@ -19,12 +19,17 @@ int daemon_main(int argc, char** argv) {
   std::string socket = "/run/berth/berth.sock";
   app.add_option("--data-root", config.data_root, "root directory of persistent state")->capture_default_str();
   app.add_option("--socket", socket, "unix socket to listen on")->capture_default_str();
+  std::string exec_root;
+  app.add_option("--exec-root", exec_root, "root directory of state that ends at reboot (default /run/berth, or DATA_ROOT/run with --data-root)");
   app.set_version_flag("-v,--version", "berthd version 0.1.0");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+
+  if (!exec_root.empty()) config.exec_root = exec_root;
+  else if (app.count("--data-root")) config.exec_root = config.data_root + "/run";
 
   // Signals are taken by one thread with sigwait, so no handler runs in the
   // middle of a request.
@@ -43,6 +48,7 @@ int daemon_main(int argc, char** argv) {
   Router router;
   add_system_routes(router, **engine);
   add_image_routes(router, **engine);
+  add_container_routes(router, **engine);
   HttpServer server(router);
   auto slash = socket.rfind('/');
   if (slash != std::string::npos && slash > 0) (void)make_dirs(socket.substr(0, slash), 0755);

@@ -29,6 +29,13 @@ struct Request {
   bool query_flag(const std::string& key) const;  // "1", "true"
 };
 
+// A connection taken over for a raw stream: the socket, and what the client
+// sent beyond the request already.
+struct Hijacked {
+  int fd = -1;
+  std::string pending;
+};
+
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
@@ -39,6 +46,10 @@ class ResponseWriter {
   virtual Result<void> write(std::string_view data) = 0;
   virtual Result<void> finish() = 0;
   virtual bool started() const = 0;
+  // Takes the connection over (attach, exec): answers "101 UPGRADED" when the
+  // client asked to upgrade, else 200, then belongs to the handler, which
+  // leaves the socket open; the server closes it after the handler returns.
+  virtual Result<Hijacked> hijack(const std::string& content_type) = 0;
 
   Result<void> json(int status, const Json& body) { return send(status, "application/json", body.dump() + "\n"); }
 };

@@ -49,8 +49,8 @@ void set_common_headers(Message& m) {
 
 class BeastWriter final : public ResponseWriter {
  public:
-  BeastWriter(Socket& socket, unsigned version, bool keep_alive, bool head)
-      : socket_(socket), version_(version), keep_alive_(keep_alive), head_(head) {}
+  BeastWriter(Socket& socket, beast::flat_buffer& buffer, unsigned version, bool keep_alive, bool head, bool upgrade)
+      : socket_(socket), buffer_(buffer), version_(version), keep_alive_(keep_alive), head_(head), upgrade_(upgrade) {}
 
   Result<void> send(int status, const std::string& content_type, std::string_view body) override {
     http::response<http::string_body> res{static_cast<http::status>(status), version_};
@@ -98,11 +98,25 @@ class BeastWriter final : public ResponseWriter {
 
   bool started() const override { return started_; }
 
+  Result<Hijacked> hijack(const std::string& content_type) override {
+    std::string head = upgrade_ ? "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n" : "HTTP/1.1 200 OK\r\n";
+    head += "Content-Type: " + content_type + "\r\nApi-Version: " + kApiVersion + "\r\nServer: berth/0.1\r\n\r\n";
+    beast::error_code ec;
+    asio::write(socket_, asio::buffer(head), ec);
+    started_ = hijacked_ = true;
+    if (ec) return fail("client went away: " + ec.message(), EPIPE);
+    Hijacked out{socket_.native_handle(), std::string(static_cast<const char*>(buffer_.data().data()), buffer_.size())};
+    buffer_.consume(buffer_.size());
+    return out;
+  }
+  bool hijacked() const { return hijacked_; }
+
  private:
   Socket& socket_;
+  beast::flat_buffer& buffer_;
   unsigned version_;
-  bool keep_alive_, head_;
-  bool started_ = false;
+  bool keep_alive_, head_, upgrade_;
+  bool started_ = false, hijacked_ = false;
 };
 
 void serve_connection(Socket socket, const Router& router) {
@@ -158,8 +172,10 @@ void serve_connection(Socket socket, const Router& router) {
       return size - parser.get().body().size;
     };
     bool keep_alive = header.keep_alive();
-    BeastWriter writer(socket, header.version(), keep_alive, request.method == "HEAD");
+    bool upgrade = beast::iequals(header[http::field::upgrade], "tcp");
+    BeastWriter writer(socket, buffer, header.version(), keep_alive, request.method == "HEAD", upgrade);
     router.dispatch(request, writer);
+    if (writer.hijacked()) return;
     // Whatever of the body the handler left unread must go before the next request.
     char sink[65536];
     while (!parser.is_done()) {

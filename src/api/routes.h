@@ -8,6 +8,7 @@ namespace berth::api {
 
 void add_system_routes(Router& router, engine::Engine& engine);
 void add_image_routes(Router& router, engine::Engine& engine);
+void add_container_routes(Router& router, engine::Engine& engine);
 
 // The images part of GET /system/df: {"LayersSize", "Images"}.
 Result<Json> disk_usage_images(engine::Engine& engine);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/container_commands.h"
 #include "cli/context.h"
 #include "cli/help.h"
 #include "cli/image_commands.h"
@@ -42,6 +43,7 @@ int berth_main(int argc, char** argv) {
   Context ctx;
   add_system_commands(app, ctx);
   add_image_commands(app, ctx);
+  add_container_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include "base/file.h"
@@ -24,6 +25,22 @@ Result<api::ClientResponse> call(const Context& ctx, const std::string& method, 
   auto response = TRY(ctx.client().request(method, path, query, body, body.empty() ? "" : "application/json"));
   if (response.status >= 300) return std::unexpected(daemon_error(response));
   return response;
+}
+
+Json filters_json(const std::vector<std::string>& filters) {
+  Json out = Json::object();
+  for (const auto& f : filters) {
+    auto eq = f.find('=');
+    out[f.substr(0, eq)][eq == std::string::npos ? "" : f.substr(eq + 1)] = true;
+  }
+  return out;
+}
+
+bool confirmed(const std::string& warning) {
+  std::cout << warning << "\nAre you sure you want to continue? [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
 }
 
 Result<void> Context::ensure_daemon() const {

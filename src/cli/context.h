@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "api/client.h"
 #include "base/error.h"
@@ -27,5 +28,11 @@ Error daemon_error(const api::ClientResponse& response);
 // Sends a request and fails with the daemon's message on a non-2xx status.
 Result<api::ClientResponse> call(const Context& ctx, const std::string& method, const std::string& path,
                                  const api::Client::Query& query = {}, std::string_view body = {});
+
+// --filter KEY=VALUE flags as the API's filters: {"KEY":{"VALUE":true}}.
+Json filters_json(const std::vector<std::string>& filters);
+
+// Asks "Are you sure you want to continue? [y/N]" after the warning.
+bool confirmed(const std::string& warning);
 
 }  // namespace berth::cli

@@ -23,24 +23,16 @@ std::string human_size(int64_t bytes) {
   return buf;
 }
 
-std::string human_duration(int64_t seconds) {
-  auto plural = [](int64_t n, const char* unit) { return std::to_string(n) + " " + unit + (n == 1 ? "" : "s"); };
-  if (seconds < 1) return "Less than a second";
-  if (seconds == 1) return "1 second";
-  if (seconds < 60) return plural(seconds, "second");
-  int64_t minutes = seconds / 60;
-  if (minutes == 1) return "About a minute";
-  if (minutes < 60) return plural(minutes, "minute");
-  int64_t hours = minutes / 60;
-  if (hours == 1) return "About an hour";
-  if (hours < 48) return plural(hours, "hour");
-  if (hours < 24 * 7 * 2) return plural(hours / 24, "day");
-  if (hours < 24 * 30 * 2) return plural(hours / 24 / 7, "week");
-  if (hours < 24 * 365 * 2) return plural(hours / 24 / 30, "month");
-  return plural(hours / 24 / 365, "year");
+std::string time_ago(int64_t unix_seconds) { return human_duration(static_cast<int64_t>(::time(nullptr)) - unix_seconds) + " ago"; }
+
+namespace {
+
+// Characters, not bytes: "…" is one column.
+size_t display_width(const std::string& text) {
+  return static_cast<size_t>(std::ranges::count_if(text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
-std::string time_ago(int64_t unix_seconds) { return human_duration(static_cast<int64_t>(::time(nullptr)) - unix_seconds) + " ago"; }
+}  // namespace
 
 std::string align_tabs(const std::string& text) {
   constexpr size_t kMinWidth = 10, kPadding = 3;
@@ -58,13 +50,13 @@ std::string align_tabs(const std::string& text) {
   for (const auto& cells : lines)
     for (size_t i = 0; i + 1 < cells.size(); ++i) {
       if (widths.size() <= i) widths.push_back(kMinWidth);
-      widths[i] = std::max(widths[i], cells[i].size() + kPadding);
+      widths[i] = std::max(widths[i], display_width(cells[i]) + kPadding);
     }
   std::string out;
   for (const auto& cells : lines) {
     for (size_t i = 0; i < cells.size(); ++i) {
       out += cells[i];
-      if (i + 1 < cells.size()) out += std::string(widths[i] - cells[i].size(), ' ');
+      if (i + 1 < cells.size()) out += std::string(widths[i] - display_width(cells[i]), ' ');
     }
     out += '\n';
   }

@@ -2,6 +2,8 @@
 // "json" forms), tab-aligned tables, human sizes and durations.
 #pragma once
 
+#include "base/clock.h"
+
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -22,8 +24,6 @@ std::string align_tabs(const std::string& text);
 
 // 1980000 → "1.98MB" (decimal units, 3 significant digits).
 std::string human_size(int64_t bytes);
-// Seconds → "Less than a second", "About a minute", "3 hours", "2 weeks".
-std::string human_duration(int64_t seconds);
 // "About a minute ago" for a Unix time.
 std::string time_ago(int64_t unix_seconds);
 

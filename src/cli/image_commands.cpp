@@ -54,15 +54,6 @@ std::vector<Json> image_rows(const Json& images, bool no_trunc) {
   return rows;
 }
 
-Json filters_json(const std::vector<std::string>& filters) {
-  Json out = Json::object();
-  for (const auto& f : filters) {
-    auto eq = f.find('=');
-    out[f.substr(0, eq)][eq == std::string::npos ? "" : f.substr(eq + 1)] = true;
-  }
-  return out;
-}
-
 void add_images(CLI::App* cmd, Context& ctx) {
   auto all = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
@@ -101,39 +92,6 @@ void add_images(CLI::App* cmd, Context& ctx) {
                       {"SharedSize", "SHARED SIZE"}, {"UniqueSize", "UNIQUE SIZE"}, {"Containers", "CONTAINERS"}};
       TRY(print_rows(std::cout, fmt, rows, headers));
       return 0;
-    };
-  });
-}
-
-// inspect: the daemon's JSON, as an indented array, or through -f.
-void add_inspect(CLI::App* cmd, Context& ctx, bool image_only) {
-  auto format = std::make_shared<std::string>();
-  auto names = std::make_shared<std::vector<std::string>>();
-  auto type = std::make_shared<std::string>();
-  cmd->add_option("-f,--format", *format, "Format output using a custom template");
-  if (!image_only) cmd->add_option("--type", *type, "Return JSON for specified type")->check(CLI::IsMember({"image"}));
-  cmd->add_option("names", *names, "IMAGE")->required();
-  cmd->final_callback([=, &ctx] {
-    ctx.run = [=, &ctx]() -> Result<int> {
-      Json out = Json::array();
-      int status = 0;
-      for (const auto& name : *names) {
-        auto response = TRY(ctx.client().request("GET", "/images/" + name + "/json"));
-        if (response.status == 404) {
-          std::cerr << "Error: No such " << (image_only ? "image" : "object") << ": " << name << "\n";
-          status = 1;
-          continue;
-        }
-        if (response.status >= 300) return std::unexpected(daemon_error(response));
-        out.push_back(TRY(parse_json(response.body)));
-      }
-      if (format->empty()) {
-        std::cout << out.dump(4) << "\n";
-      } else {
-        std::vector<Json> rows(out.begin(), out.end());
-        TRY(print_rows(std::cout, *format, rows, Json::object()));
-      }
-      return status;
     };
   });
 }
@@ -315,13 +273,6 @@ void add_load(CLI::App* cmd, Context& ctx) {
 }
 
 // Asks before something destructive unless --force; reads y/N from stdin.
-bool confirmed(const std::string& warning) {
-  std::cout << warning << "\nAre you sure you want to continue? [y/N] " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
-
 void add_prune(CLI::App* cmd, Context& ctx) {
   auto all = std::make_shared<bool>(false);
   auto force = std::make_shared<bool>(false);
@@ -353,13 +304,55 @@ void add_prune(CLI::App* cmd, Context& ctx) {
 
 }  // namespace
 
+// inspect: the daemon's JSON, as an indented array, or through -f. kind is
+// "image", "container", or empty for either (containers first, as Docker).
+void add_inspect(CLI::App* cmd, Context& ctx, const std::string& kind) {
+  auto format = std::make_shared<std::string>();
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto type = std::make_shared<std::string>(kind);
+  auto size = std::make_shared<bool>(false);
+  cmd->add_option("-f,--format", *format, "Format output using a custom template");
+  if (kind.empty()) cmd->add_option("--type", *type, "Return JSON for specified type")->check(CLI::IsMember({"image", "container"}));
+  if (kind != "image") cmd->add_flag("-s,--size", *size, "Display total file sizes if the type is container");
+  cmd->add_option("names", *names, kind == "image" ? "IMAGE" : kind == "container" ? "CONTAINER" : "NAME|ID")->required();
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      Json out = Json::array();
+      int status = 0;
+      std::vector<std::string> kinds = type->empty() ? std::vector<std::string>{"container", "image"} : std::vector<std::string>{*type};
+      for (const auto& name : *names) {
+        bool found = false;
+        for (const auto& k : kinds) {
+          auto response = TRY(ctx.client().request("GET", (k == "image" ? "/images/" : "/containers/") + name + "/json"));
+          if (response.status == 404) continue;
+          if (response.status >= 300) return std::unexpected(daemon_error(response));
+          out.push_back(TRY(parse_json(response.body)));
+          found = true;
+          break;
+        }
+        if (!found) {
+          std::cerr << "Error: No such " << (type->empty() ? "object" : *type) << ": " << name << "\n";
+          status = 1;
+        }
+      }
+      if (format->empty()) {
+        std::cout << out.dump(4) << "\n";
+      } else {
+        std::vector<Json> rows(out.begin(), out.end());
+        TRY(print_rows(std::cout, *format, rows, Json::object()));
+      }
+      return status;
+    };
+  });
+}
+
 void add_image_commands(CLI::App& app, Context& ctx) {
   auto* image = app.add_subcommand("image", "Manage images");
   image->require_subcommand(1);
   add_images(app.add_subcommand("images", "List images"), ctx);
   add_images(image->add_subcommand("ls", "List images")->alias("list"), ctx);
-  add_inspect(app.add_subcommand("inspect", "Return low-level information on Docker objects"), ctx, false);
-  add_inspect(image->add_subcommand("inspect", "Display detailed information on one or more images"), ctx, true);
+  add_inspect(app.add_subcommand("inspect", "Return low-level information on Docker objects"), ctx, "");
+  add_inspect(image->add_subcommand("inspect", "Display detailed information on one or more images"), ctx, "image");
   add_tag(app.add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"), ctx);
   add_tag(image->add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"), ctx);
   add_rmi(app.add_subcommand("rmi", "Remove one or more images"), ctx);

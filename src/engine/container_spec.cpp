@@ -188,6 +188,32 @@ Result<Json> namespaces(const Json& host) {
 
 }  // namespace
 
+Json merge_image_config(Json config, const Json& image_config) {
+  Json image = field(image_config, "config");
+  if (!image.is_object()) return config;
+  auto empty = [](const Json& v) { return v.is_null() || ((v.is_array() || v.is_object() || v.is_string()) && v.empty()); };
+  for (const char* key : {"User", "WorkingDir", "StopSignal", "Domainname"})
+    if (empty(field(config, key)) && !empty(field(image, key))) config[key] = image[key];
+  if (empty(field(config, "Entrypoint"))) {
+    if (empty(field(config, "Cmd"))) config["Cmd"] = field(image, "Cmd");
+    if (field(config, "Entrypoint").is_null()) config["Entrypoint"] = field(image, "Entrypoint");
+  }
+  if (field(config, "Entrypoint") == Json::array({""})) config["Entrypoint"] = nullptr;  // --entrypoint "": none at all
+  std::vector<std::string> env = strings(field(image, "Env"));
+  for (const auto& e : strings(field(config, "Env"))) {
+    std::string key = e.substr(0, e.find('='));
+    std::erase_if(env, [&](const std::string& old) { return old.substr(0, old.find('=')) == key; });
+    env.push_back(e);
+  }
+  config["Env"] = env;
+  for (const char* key : {"Labels", "ExposedPorts", "Volumes"}) {
+    Json merged = field(image, key).is_object() ? image[key] : Json::object();
+    if (field(config, key).is_object()) merged.update(config[key]);
+    if (!merged.empty() || config.contains(key)) config[key] = merged;
+  }
+  return config;
+}
+
 Result<std::vector<std::string>> process_args(const Json& image_config, const Json& config) {
   Json image = field(image_config, "config");
   Json entrypoint = field(config, "Entrypoint");
@@ -200,7 +226,7 @@ Result<std::vector<std::string>> process_args(const Json& image_config, const Js
     if (!cmd.is_array()) cmd = field(image, "Cmd");
   }
   for (const auto& c : strings(cmd)) args.push_back(c);
-  if (args.empty()) return invalid("no command specified");
+  if (args.empty()) return invalid("No command specified");
   return args;
 }
 

@@ -24,6 +24,11 @@ struct SpecInput {
 // Errors name the bad field the way Docker's daemon does.
 Result<Json> make_runtime_spec(const SpecInput& input);
 
+// The container's Config completed from the image's, as Docker does at
+// create: Cmd and Entrypoint (unless the container sets an Entrypoint), Env
+// by key, Labels, ExposedPorts, Volumes, User, WorkingDir, StopSignal.
+Json merge_image_config(Json config, const Json& image_config);
+
 // The process arguments: Entrypoint + Cmd, the container's overriding the
 // image's (a given Entrypoint drops the image's Cmd).
 Result<std::vector<std::string>> process_args(const Json& image_config, const Json& config);

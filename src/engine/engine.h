@@ -1,5 +1,5 @@
 // The daemon's core, without HTTP: the stores under the data root, the
-// event stream, and the lock that orders changes to images.
+// containers, the event stream, and the lock that orders changes to images.
 #pragma once
 
 #include <memory>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "engine/containers.h"
 #include "engine/events.h"
 #include "image/image_store.h"
 
@@ -14,6 +15,8 @@ namespace berth::engine {
 
 struct EngineConfig {
   std::string data_root = "/var/lib/berth";
+  std::string exec_root = "/run/berth";  // state that a reboot ends: shims, runtime state
+  std::string binary_dir;                // where berth-shim and berth-runtime are; berthd's own by default
 };
 
 class Engine {
@@ -26,13 +29,15 @@ class Engine {
   // makes a whole rmi or import one step for the other requests.
   std::mutex& image_mutex() { return image_mutex_; }
   EventBus& events() { return events_; }
+  Containers& containers() { return *containers_; }
 
  private:
-  Engine(EngineConfig config, std::unique_ptr<image::ImageStore> images) : config_(std::move(config)), images_(std::move(images)) {}
+  Engine(EngineConfig config, std::unique_ptr<image::ImageStore> images);
   EngineConfig config_;
   std::unique_ptr<image::ImageStore> images_;
   std::mutex image_mutex_;
   EventBus events_;
+  std::unique_ptr<Containers> containers_;
 };
 
 }  // namespace berth::engine

@@ -65,7 +65,7 @@ TEST_F(ContainerSpecTest, CommandRules) {
   EXPECT_EQ(spec()["process"]["args"], Json::parse(R"(["/other"])")) << "a given entrypoint drops the image's Cmd";
   input_.image_config = Json::parse(R"({"config": {}})");
   input_.config = Json::object();
-  EXPECT_EQ(make_runtime_spec(input_).error().message(), "no command specified");
+  EXPECT_EQ(make_runtime_spec(input_).error().message(), "No command specified");
 }
 
 TEST_F(ContainerSpecTest, EnvUserAndWorkdir) {

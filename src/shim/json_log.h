@@ -3,16 +3,19 @@
 // rotated at max-size into at most max-file files (name, name.1, name.2, …).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
 
-namespace berth::engine {
+namespace berth::shim {
 
 struct LogOptions {
   uint64_t max_size = 0;  // bytes per file; 0: unlimited (no rotation)
@@ -62,7 +65,23 @@ struct LogQuery {
 // The entries of all files, oldest first, filtered by query.
 Result<std::vector<LogEntry>> read_json_log(const std::string& path, int max_files, const LogQuery& query);
 
+// One line of a log file; nullopt if it is not an entry.
+std::optional<LogEntry> parse_log_line(std::string_view line);
+
+// `logs -f`: the entries appended after open(), across rotations.
+class JsonLogFollower {
+ public:
+  static Result<JsonLogFollower> open(std::string path);
+  Result<std::vector<LogEntry>> poll();
+
+ private:
+  std::string path_;
+  UniqueFd fd_;
+  ino_t inode_ = 0;
+  std::string partial_;
+};
+
 // Nanoseconds since the epoch of an RFC 3339 time with fraction.
 std::optional<int64_t> parse_rfc3339_nano(const std::string& text);
 
-}  // namespace berth::engine
+}  // namespace berth::shim

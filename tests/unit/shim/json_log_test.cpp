@@ -1,4 +1,4 @@
-#include "engine/json_log.h"
+#include "shim/json_log.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include "base/file.h"
 #include "base/json.h"
 
-namespace berth::engine {
+namespace berth::shim {
 namespace {
 
 namespace fs = std::filesystem;
@@ -103,4 +103,4 @@ TEST(Rfc3339Test, Nanoseconds) {
 }
 
 }  // namespace
-}  // namespace berth::engine
+}  // namespace berth::shim

@@ -1,4 +1,4 @@
-#include "engine/json_log.h"
+#include "shim/json_log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,7 +13,7 @@
 #include "base/file.h"
 #include "base/json.h"
 
-namespace berth::engine {
+namespace berth::shim {
 
 Result<LogOptions> parse_log_options(const std::map<std::string, std::string>& opts) {
   LogOptions out;
@@ -121,6 +121,58 @@ std::optional<int64_t> parse_rfc3339_nano(const std::string& text) {
   return static_cast<int64_t>(timegm(&t)) * 1000000000 + nanos;
 }
 
+std::optional<LogEntry> parse_log_line(std::string_view line) {
+  auto doc = parse_json(line);
+  if (!doc || !doc->is_object()) return std::nullopt;
+  LogEntry entry{doc->value("stream", ""), doc->value("log", ""), doc->value("time", ""), 0};
+  entry.time_nano = parse_rfc3339_nano(entry.time).value_or(0);
+  return entry;
+}
+
+Result<JsonLogFollower> JsonLogFollower::open(std::string path) {
+  JsonLogFollower follower;
+  follower.path_ = std::move(path);
+  if (auto fd = open_file(follower.path_, O_RDONLY)) {
+    struct stat st{};
+    ::fstat(fd->get(), &st);
+    follower.inode_ = st.st_ino;
+    if (::lseek(fd->get(), 0, SEEK_END) < 0) return fail_errno("seek " + follower.path_);
+    follower.fd_ = std::move(*fd);
+  } else if (fd.error().code() != ENOENT) {
+    return std::unexpected(fd.error());
+  }
+  return follower;
+}
+
+Result<std::vector<LogEntry>> JsonLogFollower::poll() {
+  std::vector<LogEntry> out;
+  auto drain = [&]() -> Result<void> {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fail_errno("read " + path_);
+      if (n == 0) break;
+      partial_.append(buf, static_cast<size_t>(n));
+    }
+    size_t start = 0;
+    for (size_t end; (end = partial_.find('\n', start)) != std::string::npos; start = end + 1)
+      if (auto entry = parse_log_line(std::string_view(partial_).substr(start, end - start))) out.push_back(std::move(*entry));
+    partial_.erase(0, start);
+    return {};
+  };
+  if (fd_) TRY(drain());
+  // Rotated (or created since): the rest is in a new file at the path.
+  struct stat st{};
+  if (::stat(path_.c_str(), &st) == 0 && (!fd_ || st.st_ino != inode_)) {
+    fd_ = TRY(open_file(path_, O_RDONLY));
+    inode_ = st.st_ino;
+    partial_.clear();
+    TRY(drain());
+  }
+  return out;
+}
+
 Result<std::vector<LogEntry>> read_json_log(const std::string& path, int max_files, const LogQuery& query) {
   std::vector<LogEntry> entries;
   for (int i = std::max(max_files, 1) - 1; i >= 0; --i) {
@@ -134,11 +186,10 @@ Result<std::vector<LogEntry>> read_json_log(const std::string& path, int max_fil
     while (start < text->size()) {
       size_t end = text->find('\n', start);
       if (end == std::string::npos) break;  // a line still being written
-      auto doc = parse_json(std::string_view(*text).substr(start, end - start));
+      auto parsed = parse_log_line(std::string_view(*text).substr(start, end - start));
       start = end + 1;
-      if (!doc || !doc->is_object()) continue;
-      LogEntry entry{doc->value("stream", ""), doc->value("log", ""), doc->value("time", ""), 0};
-      entry.time_nano = parse_rfc3339_nano(entry.time).value_or(0);
+      if (!parsed) continue;
+      LogEntry entry = std::move(*parsed);
       if (query.since_nano && entry.time_nano < *query.since_nano) continue;
       if (query.until_nano && entry.time_nano >= *query.until_nano) continue;
       entries.push_back(std::move(entry));
@@ -148,4 +199,4 @@ Result<std::vector<LogEntry>> read_json_log(const std::string& path, int max_fil
   return entries;
 }
 
-}  // namespace berth::engine
+}  // namespace berth::shim

@@ -1,0 +1,44 @@
+// The flags of `create` and `run`, and the Engine API body they become.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/json.h"
+
+namespace berth::cli {
+
+struct CreateOptions {
+  bool interactive = false, tty = false, detach = false, auto_remove = false;
+  bool init = false, read_only = false, privileged = false;
+  std::string name, workdir, user, hostname, domainname, memory, memory_swap, cpus, cpuset_cpus;
+  std::optional<std::string> entrypoint;
+  std::optional<int64_t> cpu_shares, pids_limit, oom_score_adj;
+  std::optional<int> stop_timeout;
+  std::string restart = "no", network, ipc, pid, uts, stop_signal, detach_keys, log_driver;
+  std::vector<std::string> env, env_files, labels, cap_add, cap_drop, security_opt, ulimits, tmpfs, log_opts, sysctls, attach,
+      group_add;
+  bool sig_proxy = true;
+  std::string image;
+  std::vector<std::string> command;
+};
+
+// Adds the flags to a create/run command (run adds -d, --rm is on both).
+void add_create_flags(CLI::App* cmd, CreateOptions& options, bool run);
+
+// The body of POST /containers/create.
+Result<Json> create_body(const CreateOptions& options);
+
+// "512m", "1g", "1024" → bytes (binary units, as Docker's RAMInBytes).
+Result<int64_t> parse_memory(const std::string& text);
+// "no", "always", "unless-stopped", "on-failure[:N]" → HostConfig.RestartPolicy.
+Result<Json> parse_restart_policy(const std::string& text);
+// "nofile=1024:2048" → {"Name","Soft","Hard"}.
+Result<Json> parse_ulimit(const std::string& text);
+// An --env-file's KEY=VALUE lines; a bare KEY takes the value from our environment.
+Result<std::vector<std::string>> read_env_file(const std::string& path);
+
+}  // namespace berth::cli

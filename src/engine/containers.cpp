@@ -1,0 +1,640 @@
+#include "engine/containers.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "base/clock.h"
+#include "base/file.h"
+#include "engine/container_spec.h"
+#include "engine/names.h"
+#include "engine/shim_client.h"
+#include "image/overlay.h"
+#include "runtime/container.h"
+#include "runtime/signals.h"
+#include "shim/protocol.h"
+
+namespace berth::engine {
+
+struct Containers::Entry {
+  Container c;
+  std::mutex op;               // one start/stop/remove at a time
+  bool shim_ready = false;     // a shim holds the process: clients may connect
+  int pending_attaches = 0;    // attaches waiting for the next start
+  uint64_t exits = 0;          // for "next-exit" waits
+  bool removed = false;
+  std::optional<std::string> start_error;  // the process could not be started
+  std::chrono::milliseconds restart_delay{0};
+};
+
+namespace {
+
+constexpr std::chrono::milliseconds kFirstRestartDelay{100};
+constexpr std::chrono::milliseconds kMaxRestartDelay{60000};
+constexpr int kDefaultStopTimeout = 10;
+
+std::string random_id() {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 64; ++i) id += kHex[rd() & 15];
+  return id;
+}
+
+Json field(const Json& object, const char* key) {
+  return object.is_object() && object.contains(key) ? object[key] : Json();
+}
+
+std::string string_field(const Json& object, const char* key) {
+  Json v = field(object, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+Result<shim::LogOptions> log_options(const Json& host_config) {
+  Json log = field(host_config, "LogConfig");
+  std::string type = string_field(log, "Type");
+  if (!type.empty() && type != "json-file") return fail("logging driver \"" + type + "\" is not supported (only json-file)", EINVAL);
+  std::map<std::string, std::string> opts;
+  if (Json config = field(log, "Config"); config.is_object())
+    for (const auto& [k, v] : config.items()) {
+      if (k != "max-size" && k != "max-file") return fail("unknown log opt '" + k + "' for json-file log driver", EINVAL);
+      if (v.is_string()) opts[k] = v.get<std::string>();
+    }
+  return shim::parse_log_options(opts);
+}
+
+// What the engine cannot do yet is refused, never ignored.
+Result<void> check_supported(const Json& host) {
+  std::string network = string_field(host, "NetworkMode");
+  if (!network.empty() && network != "default" && network != "bridge" && network != "none" && network != "host")
+    return fail("network " + network + " not found", ENOENT);
+  if (Json ports = field(host, "PortBindings"); ports.is_object() && !ports.empty())
+    return fail("publishing ports (-p) needs the bridge network, which berth does not provide yet", EINVAL);
+  for (const char* key : {"Binds", "Mounts", "VolumesFrom", "Links", "Devices", "DeviceRequests"})
+    if (Json v = field(host, key); v.is_array() && !v.empty())
+      return fail(std::string("HostConfig.") + key + " is not supported yet", EINVAL);
+  if (field(host, "Init") == true) return fail("--init is not supported yet: no init binary is installed", EINVAL);
+  return {};
+}
+
+// Docker's exit code for a process that could not be started.
+int start_failure_code(const std::string& message) {
+  if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
+    return 127;
+  if (message.find("permission denied") != std::string::npos) return 126;
+  return 128;
+}
+
+}  // namespace
+
+Containers::Containers(ContainerPaths paths, image::ImageStore& images, std::mutex& image_mutex, EventBus& events)
+    : paths_(std::move(paths)), images_(images), image_mutex_(image_mutex), events_(events) {}
+
+std::string Containers::container_dir(const std::string& id) const { return paths_.data_root + "/containers/" + id; }
+std::string Containers::state_dir(const std::string& id) const { return paths_.exec_root + "/containers/" + id; }
+std::string Containers::log_path(const Container& c) const { return container_dir(c.id) + "/" + c.id + "-json.log"; }
+
+Result<void> Containers::persist(const Container& c) const {
+  return write_file_atomic(container_dir(c.id) + "/container.json", container_to_json(c).dump(), 0600);
+}
+
+Result<void> Containers::restore() {
+  std::string root = paths_.data_root + "/containers";
+  TRY(make_dirs(root, 0700));
+  TRY(make_dirs(paths_.exec_root + "/containers", 0700));
+  auto dir = TRY(open_file(root, O_RDONLY | O_DIRECTORY));
+  for (const auto& id : TRY(list_directory(dir.get()))) {
+    auto text = read_file(root + "/" + id + "/container.json");
+    auto doc = text ? parse_json(*text) : Result<Json>(std::unexpected(text.error()));
+    auto c = doc ? container_from_json(*doc) : Result<Container>(std::unexpected(doc.error()));
+    if (!c) {
+      // A create cut short before its record was written: nothing to keep.
+      (void)remove_all(root + "/" + id);
+      continue;
+    }
+    auto entry = std::make_shared<Entry>();
+    entry->c = std::move(*c);
+    by_id_[id] = entry;
+    if (!entry->c.state.running()) continue;
+    if (auto conn = shim_subscribe(state_dir(id), false, false)) {
+      entry->shim_ready = true;
+      std::thread(&Containers::monitor, this, entry, std::move(*conn)).detach();
+    } else {
+      handle_exit(entry, shim_exit_status(state_dir(id)));
+    }
+  }
+  return {};
+}
+
+Result<Containers::Created> Containers::create(const std::string& requested_name, Json config, Json host_config) {
+  if (!config.is_object()) return fail("config cannot be empty in order to create a container", EINVAL);
+  if (host_config.is_null()) host_config = Json::object();
+  std::string image_ref = string_field(config, "Image");
+  if (image_ref.empty()) return fail("No image specified", EINVAL);
+  TRY(check_supported(host_config));
+  TRY(log_options(host_config));
+  if (Json policy = field(host_config, "RestartPolicy"); policy.is_object()) {
+    std::string name = string_field(policy, "Name");
+    if (!name.empty() && name != "no" && name != "always" && name != "unless-stopped" && name != "on-failure")
+      return fail("invalid restart policy: " + name, EINVAL);
+    if (name != "on-failure" && field(policy, "MaximumRetryCount").is_number_integer() && policy["MaximumRetryCount"].get<int>() != 0)
+      return fail("invalid restart policy: maximum retry count can only be used with 'on-failure'", EINVAL);
+    if (field(host_config, "AutoRemove") == true && !name.empty() && name != "no")
+      return fail("can't create 'AutoRemove' container with restart policy", EINVAL);
+  }
+  image::Image image;
+  {
+    std::lock_guard lock(image_mutex_);
+    auto resolved = images_.resolve(image_ref);
+    if (!resolved) {
+      if (resolved.error().code() == ENOENT) return fail("No such image: " + image_ref, ENOENT);
+      return std::unexpected(resolved.error());
+    }
+    image = std::move(*resolved);
+  }
+  Container c;
+  c.id = random_id();
+  c.created = rfc3339_now();
+  c.image_id = image.id;
+  c.config = merge_image_config(std::move(config), image.config);
+  TRY(process_args(Json::object(), c.config));
+  if (string_field(c.config, "Hostname").empty()) c.config["Hostname"] = c.id.substr(0, 12);
+  c.host_config = std::move(host_config);
+  {
+    std::lock_guard lock(mutex_);
+    auto taken = [&](const std::string& name) {
+      return std::ranges::any_of(by_id_, [&](const auto& kv) { return kv.second->c.name == name; });
+    };
+    if (!requested_name.empty()) {
+      c.name = TRY(validate_container_name(requested_name));
+      for (const auto& [id, e] : by_id_)
+        if (e->c.name == c.name)
+          return fail("Conflict. The container name \"/" + c.name + "\" is already in use by container \"" + id +
+                          "\". You have to remove (or rename) that container to be able to reuse that name.",
+                      EEXIST);
+    } else {
+      c.name = unique_name(rng_, taken);
+    }
+    // Reserve the name and ID before the slow part.
+    auto entry = std::make_shared<Entry>();
+    entry->c = c;
+    by_id_[c.id] = entry;
+  }
+  auto written = [&]() -> Result<void> {
+    TRY(make_dirs(container_dir(c.id), 0700));
+    return persist(c);
+  }();
+  if (!written) {
+    std::lock_guard lock(mutex_);
+    by_id_.erase(c.id);
+    (void)remove_all(container_dir(c.id));
+    return std::unexpected(written.error());
+  }
+  events_.publish("container", "create", c.id, {{"name", c.name}, {"image", image_ref}});
+  return Created{c.id, {}};
+}
+
+Result<std::shared_ptr<Containers::Entry>> Containers::find(const std::string& ref) const {
+  std::lock_guard lock(mutex_);
+  std::string name = ref.starts_with('/') ? ref.substr(1) : ref;
+  if (auto it = by_id_.find(ref); it != by_id_.end()) return it->second;
+  for (const auto& [id, e] : by_id_)
+    if (e->c.name == name) return e;
+  std::shared_ptr<Entry> found;
+  if (!ref.empty())
+    for (const auto& [id, e] : by_id_) {
+      if (!id.starts_with(ref)) continue;
+      if (found) return fail("Multiple IDs found with provided prefix: " + ref, EINVAL);
+      found = e;
+    }
+  if (!found) return fail("No such container: " + ref, ENOENT);
+  return found;
+}
+
+Result<Container> Containers::get(const std::string& ref) const {
+  auto entry = TRY(find(ref));
+  std::lock_guard lock(mutex_);
+  return entry->c;
+}
+
+std::vector<Container> Containers::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Container> out;
+  for (const auto& [id, e] : by_id_) out.push_back(e->c);
+  return out;
+}
+
+std::optional<Container> Containers::user_of_image(const std::string& image_id) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, e] : by_id_)
+    if (e->c.image_id == image_id) return e->c;
+  return std::nullopt;
+}
+
+Result<Json> Containers::runtime_spec(const std::string& id) const {
+  return parse_json(TRY(read_file(state_dir(id) + "/config.json")));
+}
+
+Result<void> Containers::prepare_rootfs(const Container& c) {
+  image::Image image;
+  std::vector<std::string> lower;
+  {
+    std::lock_guard lock(image_mutex_);
+    image = TRY_CTX(images_.resolve(c.image_id), "image of the container");
+    for (const auto& chain : image.chain_ids) lower.push_back(TRY(images_.layer_path(chain)));
+  }
+  std::string dir = container_dir(c.id);
+  for (const char* sub : {"/upper", "/work", "/rootfs"}) TRY(make_dirs(dir + sub, 0700));
+  (void)image::unmount(dir + "/rootfs");  // left behind by a daemon that died
+  TRY(image::mount_overlay({lower, dir + "/upper", dir + "/work"}, dir + "/rootfs"));
+  ScopeGuard unmount([&] { (void)image::unmount(dir + "/rootfs"); });
+
+  // The files Docker puts in every container.
+  Json host = c.host_config;
+  std::string hostname = string_field(c.config, "Hostname");
+  if (hostname.empty()) hostname = c.id.substr(0, 12);
+  if (string_field(host, "UTSMode") == "host") {
+    char buf[256] = {};
+    ::gethostname(buf, sizeof buf - 1);
+    hostname = buf;
+  }
+  bool host_network = string_field(host, "NetworkMode") == "host";
+  TRY(write_file_atomic(dir + "/hostname", hostname + "\n", 0644, false));
+  std::string hosts = host_network ? read_file("/etc/hosts").value_or("")
+                                   : "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+  TRY(write_file_atomic(dir + "/hosts", hosts, 0644, false));
+  TRY(write_file_atomic(dir + "/resolv.conf", read_file("/etc/resolv.conf").value_or(""), 0644, false));
+
+  auto spec = TRY(make_runtime_spec({c.id, dir + "/rootfs", image.config, c.config, host, "/berth"}));
+  for (const char* file : {"hostname", "hosts", "resolv.conf"})
+    spec["mounts"].push_back({{"destination", std::string("/etc/") + file},
+                              {"type", "bind"},
+                              {"source", dir + "/" + file},
+                              {"options", {"rbind", "rprivate"}}});
+  std::string state = state_dir(c.id);
+  (void)remove_all(state);
+  TRY(make_dirs(state, 0700));
+  TRY(write_file_atomic(state + "/config.json", spec.dump(), 0600, false));
+  unmount.dismiss();
+  return {};
+}
+
+void Containers::cleanup_rootfs(const std::string& id) {
+  (void)runtime::Runtime(runtime_root()).remove(id, /*force=*/true);
+  (void)image::unmount(container_dir(id) + "/rootfs");
+  (void)remove_all(state_dir(id));
+}
+
+Result<void> Containers::start(const std::string& ref) {
+  auto entry = TRY(find(ref));
+  std::lock_guard op(entry->op);
+  return start_locked(entry);
+}
+
+Result<void> Containers::start_locked(const std::shared_ptr<Entry>& entry) {
+  Container c;
+  {
+    std::lock_guard lock(mutex_);
+    if (entry->removed) return fail("No such container: " + entry->c.id, ENOENT);
+    if (entry->c.state.status == "running" || entry->c.state.status == "paused")
+      return fail("container " + entry->c.id + " is already running", EALREADY);
+    c = entry->c;
+  }
+  auto logs = TRY(log_options(c.host_config));
+  auto failed = [&](const Error& error) -> Result<void> {
+    cleanup_rootfs(c.id);
+    std::lock_guard lock(mutex_);
+    entry->c.state.error = error.message();
+    (void)persist(entry->c);
+    return std::unexpected(error);
+  };
+  if (auto prepared = prepare_rootfs(c); !prepared) return failed(prepared.error());
+  ShimLaunch launch{paths_.shim, paths_.runtime, runtime_root(), c.id, state_dir(c.id), state_dir(c.id), log_path(c), logs,
+                    field(c.config, "Tty") == true, field(c.config, "OpenStdin") == true, ""};
+  auto pid = launch_shim(launch);
+  if (!pid) return failed(pid.error());
+  auto connection = shim_subscribe(state_dir(c.id), false, false);
+  if (!connection) return failed(connection.error());
+  {
+    std::unique_lock lock(mutex_);
+    ContainerState& s = entry->c.state;
+    s = ContainerState{};
+    s.status = "running";
+    s.pid = *pid;
+    s.started_at = rfc3339_now();
+    entry->start_error.reset();
+    entry->shim_ready = true;
+    (void)persist(entry->c);
+    changed_.notify_all();
+    std::thread(&Containers::monitor, this, entry, std::move(*connection)).detach();
+    // Attached clients first, so they see the first byte of output.
+    changed_.wait_for(lock, std::chrono::seconds(5), [&] { return entry->pending_attaches == 0; });
+  }
+  if (auto started = shim_request(state_dir(c.id), {{"op", "start"}}); !started) {
+    std::unique_lock lock(mutex_);
+    entry->start_error = started.error().message();
+    // A process that failed to exec is gone; one the runtime left waiting is killed.
+    if (!changed_.wait_for(lock, std::chrono::seconds(5), [&] { return !entry->shim_ready; })) {
+      lock.unlock();
+      (void)send_signal(entry, SIGKILL);
+      wait_stopped(entry, std::nullopt);
+    }
+    return fail(started.error().message(), EINVAL);
+  }
+  events_.publish("container", "start", c.id, {{"name", c.name}, {"image", string_field(c.config, "Image")}});
+  return {};
+}
+
+void Containers::monitor(std::shared_ptr<Entry> entry, UniqueFd connection) {
+  std::optional<int> status;
+  for (;;) {
+    auto frame = shim::read_frame(connection.get());
+    if (!frame || !*frame) break;
+    if ((*frame)->type == shim::kExit) {
+      status = std::atoi((*frame)->payload.c_str());
+      break;
+    }
+  }
+  connection.reset();
+  if (!status) status = shim_exit_status(state_dir(entry->c.id));
+  handle_exit(entry, status);
+  apply_restart_policy(entry);
+}
+
+void Containers::handle_exit(const std::shared_ptr<Entry>& entry, std::optional<int> status) {
+  std::string id = entry->c.id;
+  // Cleaned up while the container still counts as running, so that no
+  // start can come in between.
+  cleanup_rootfs(id);
+  std::lock_guard lock(mutex_);
+  ContainerState& s = entry->c.state;
+  s.pid = 0;
+  s.finished_at = rfc3339_now();
+  if (entry->start_error) {
+    s.status = "created";
+    s.exit_code = start_failure_code(*entry->start_error);
+    s.error = *entry->start_error;
+  } else {
+    s.status = "exited";
+    s.exit_code = status.value_or(255);
+  }
+  entry->shim_ready = false;
+  entry->exits++;
+  (void)persist(entry->c);
+  changed_.notify_all();
+  events_.publish("container", "die", id,
+                  {{"name", entry->c.name}, {"exitCode", std::to_string(s.exit_code)}, {"image", string_field(entry->c.config, "Image")}});
+}
+
+void Containers::apply_restart_policy(const std::shared_ptr<Entry>& entry) {
+  std::unique_lock lock(mutex_);
+  const Container& c = entry->c;
+  if (entry->removed || entry->start_error) return;
+  if (field(c.host_config, "AutoRemove") == true) {
+    lock.unlock();
+    std::lock_guard op(entry->op);
+    if (!entry->c.state.running()) (void)remove_locked(entry);
+    return;
+  }
+  Json policy = field(c.host_config, "RestartPolicy");
+  std::string name = string_field(policy, "Name");
+  int max = field(policy, "MaximumRetryCount").is_number_integer() ? policy["MaximumRetryCount"].get<int>() : 0;
+  bool restart = !c.manually_stopped &&
+                 (name == "always" || name == "unless-stopped" ||
+                  (name == "on-failure" && c.state.exit_code != 0 && (max == 0 || c.restart_count < max)));
+  if (!restart) return;
+  // Docker's back-off: 100 ms, doubling to a minute, reset after 10 s of running.
+  int64_t ran = rfc3339_to_unix(c.state.finished_at) - rfc3339_to_unix(c.state.started_at);
+  entry->restart_delay = ran >= 10 || entry->restart_delay.count() == 0 ? kFirstRestartDelay
+                                                                          : std::min(entry->restart_delay * 2, kMaxRestartDelay);
+  entry->c.state.status = "restarting";
+  (void)persist(entry->c);
+  changed_.notify_all();
+  bool cancelled = changed_.wait_for(lock, entry->restart_delay, [&] {
+    return entry->removed || entry->c.manually_stopped || entry->c.state.status != "restarting";
+  });
+  if (cancelled) return;
+  lock.unlock();
+  std::lock_guard op(entry->op);
+  {
+    std::lock_guard relock(mutex_);
+    if (entry->removed || entry->c.state.status != "restarting") return;
+    entry->c.restart_count++;
+    entry->c.state.status = "exited";
+  }
+  if (auto started = start_locked(entry); !started) {
+    std::lock_guard relock(mutex_);
+    entry->c.state.error = started.error().message();
+    (void)persist(entry->c);
+  } else {
+    events_.publish("container", "restart", entry->c.id, {{"name", entry->c.name}});
+  }
+}
+
+Result<void> Containers::send_signal(const std::shared_ptr<Entry>& entry, int signal) {
+  auto sent = shim_request(state_dir(entry->c.id), {{"op", "kill"}, {"signal", signal}});
+  if (!sent && sent.error().code() != ESRCH) return std::unexpected(sent.error());
+  return {};
+}
+
+bool Containers::wait_stopped(const std::shared_ptr<Entry>& entry, std::optional<int> timeout) {
+  std::unique_lock lock(mutex_);
+  auto stopped = [&] { return !entry->shim_ready; };
+  if (!timeout) {
+    changed_.wait(lock, stopped);
+    return true;
+  }
+  return changed_.wait_for(lock, std::chrono::seconds(std::max(0, *timeout)), stopped);
+}
+
+Result<bool> Containers::stop(const std::string& ref, std::optional<int> timeout, const std::string& signal_text) {
+  auto entry = TRY(find(ref));
+  std::lock_guard op(entry->op);
+  Container c;
+  {
+    std::lock_guard lock(mutex_);
+    entry->c.manually_stopped = true;
+    if (entry->c.state.status == "restarting") entry->c.state.status = "exited";
+    (void)persist(entry->c);
+    changed_.notify_all();
+    if (!entry->shim_ready) return false;
+    c = entry->c;
+  }
+  std::string name = !signal_text.empty() ? signal_text : string_field(c.config, "StopSignal");
+  int signal = name.empty() ? SIGTERM : TRY(runtime::parse_signal(name));
+  if (!timeout && field(c.config, "StopTimeout").is_number_integer()) timeout = c.config["StopTimeout"].get<int>();
+  if (c.state.status == "paused") (void)runtime::Runtime(runtime_root()).resume(c.id);
+  TRY(send_signal(entry, signal));
+  if (!wait_stopped(entry, timeout.value_or(kDefaultStopTimeout))) {
+    TRY(send_signal(entry, SIGKILL));
+    wait_stopped(entry, std::nullopt);
+  }
+  events_.publish("container", "stop", c.id, {{"name", c.name}});
+  return true;
+}
+
+Result<void> Containers::restart(const std::string& ref, std::optional<int> timeout) {
+  auto entry = TRY(find(ref));
+  TRY(stop(ref, timeout));
+  std::lock_guard op(entry->op);
+  {
+    std::lock_guard lock(mutex_);
+    entry->c.manually_stopped = false;
+  }
+  TRY(start_locked(entry));
+  events_.publish("container", "restart", entry->c.id, {{"name", entry->c.name}});
+  return {};
+}
+
+Result<void> Containers::kill(const std::string& ref, const std::string& signal_text) {
+  auto entry = TRY(find(ref));
+  int signal = signal_text.empty() ? SIGKILL : TRY(runtime::parse_signal(signal_text));
+  {
+    std::lock_guard lock(mutex_);
+    if (!entry->shim_ready) return fail("Cannot kill container: " + ref + ": Container " + entry->c.id + " is not running", EBUSY);
+  }
+  TRY(send_signal(entry, signal));
+  events_.publish("container", "kill", entry->c.id, {{"name", entry->c.name}, {"signal", std::to_string(signal)}});
+  // As Docker: a SIGKILL returns once the container is gone.
+  if (signal == SIGKILL) wait_stopped(entry, kDefaultStopTimeout);
+  return {};
+}
+
+Result<void> Containers::pause(const std::string& ref) {
+  auto entry = TRY(find(ref));
+  std::lock_guard op(entry->op);
+  std::lock_guard lock(mutex_);
+  if (entry->c.state.status == "paused") return fail("Container " + entry->c.id + " is already paused", EBUSY);
+  if (entry->c.state.status != "running") return fail("Container " + entry->c.id + " is not running", EBUSY);
+  TRY(runtime::Runtime(runtime_root()).pause(entry->c.id));
+  entry->c.state.status = "paused";
+  (void)persist(entry->c);
+  events_.publish("container", "pause", entry->c.id, {{"name", entry->c.name}});
+  return {};
+}
+
+Result<void> Containers::unpause(const std::string& ref) {
+  auto entry = TRY(find(ref));
+  std::lock_guard op(entry->op);
+  std::lock_guard lock(mutex_);
+  if (entry->c.state.status != "paused") return fail("Container " + entry->c.id + " is not paused", EBUSY);
+  TRY(runtime::Runtime(runtime_root()).resume(entry->c.id));
+  entry->c.state.status = "running";
+  (void)persist(entry->c);
+  events_.publish("container", "unpause", entry->c.id, {{"name", entry->c.name}});
+  return {};
+}
+
+Result<void> Containers::remove(const std::string& ref, bool force) {
+  auto entry = TRY(find(ref));
+  std::lock_guard op(entry->op);
+  bool running;
+  {
+    std::lock_guard lock(mutex_);
+    running = entry->shim_ready;
+    if (running && !force)
+      return fail("You cannot remove a " + std::string(entry->c.state.status == "paused" ? "paused" : "running") + " container " +
+                      entry->c.id + ". Stop the container before attempting removal or force remove",
+                  EBUSY);
+    entry->c.manually_stopped = true;  // no restart in between
+    if (entry->c.state.status == "restarting") entry->c.state.status = "exited";
+    changed_.notify_all();
+  }
+  if (running) {
+    (void)runtime::Runtime(runtime_root()).resume(entry->c.id);
+    TRY(send_signal(entry, SIGKILL));
+    wait_stopped(entry, std::nullopt);
+  }
+  return remove_locked(entry);
+}
+
+Result<void> Containers::remove_locked(const std::shared_ptr<Entry>& entry) {
+  std::string id = entry->c.id;
+  {
+    std::lock_guard lock(mutex_);
+    if (entry->removed) return {};
+    entry->c.state.status = "removing";
+  }
+  cleanup_rootfs(id);
+  TRY(remove_all(container_dir(id)));
+  std::lock_guard lock(mutex_);
+  by_id_.erase(id);
+  entry->removed = true;
+  changed_.notify_all();
+  events_.publish("container", "destroy", id, {{"name", entry->c.name}, {"image", string_field(entry->c.config, "Image")}});
+  return {};
+}
+
+Result<void> Containers::rename(const std::string& ref, const std::string& new_name) {
+  auto entry = TRY(find(ref));
+  std::string name = TRY(validate_container_name(new_name));
+  std::lock_guard lock(mutex_);
+  if (entry->c.name == name) return fail("Renaming a container with the same name as its current name", EINVAL);
+  for (const auto& [id, e] : by_id_)
+    if (e->c.name == name)
+      return fail("Error when allocating new name: Conflict. The container name \"/" + name + "\" is already in use by container \"" +
+                      id + "\". You have to remove (or rename) that container to be able to reuse that name.",
+                  EEXIST);
+  std::string old = entry->c.name;
+  entry->c.name = name;
+  TRY(persist(entry->c));
+  events_.publish("container", "rename", entry->c.id, {{"name", name}, {"oldName", "/" + old}});
+  return {};
+}
+
+Result<int> Containers::wait(const std::string& ref, const std::string& condition) {
+  auto entry = TRY(find(ref));
+  std::unique_lock lock(mutex_);
+  if (condition == "removed") {
+    changed_.wait(lock, [&] { return entry->removed; });
+  } else if (condition == "next-exit") {
+    uint64_t seen = entry->exits;
+    changed_.wait(lock, [&] { return entry->exits > seen || entry->removed; });
+  } else if (condition.empty() || condition == "not-running") {
+    changed_.wait(lock, [&] { return !entry->c.state.running() || entry->removed; });
+  } else {
+    return fail("invalid condition: \"" + condition + "\"", EINVAL);
+  }
+  return entry->c.state.exit_code;
+}
+
+Result<std::vector<std::string>> Containers::prune(const std::function<bool(const Container&)>& filter) {
+  std::vector<std::string> removed;
+  for (const auto& c : list()) {
+    if (c.state.running() || !filter(c)) continue;
+    if (remove(c.id, false)) removed.push_back(c.id);
+  }
+  return removed;
+}
+
+Result<UniqueFd> Containers::attach(const std::string& ref, bool stdout, bool stderr, const std::function<bool()>& cancelled) {
+  auto entry = TRY(find(ref));
+  std::string id = entry->c.id;
+  {
+    std::unique_lock lock(mutex_);
+    if (!entry->shim_ready) {
+      entry->pending_attaches++;
+      while (!entry->shim_ready && !entry->removed && !cancelled())
+        changed_.wait_for(lock, std::chrono::milliseconds(200));
+      if (!entry->shim_ready) {
+        entry->pending_attaches--;
+        changed_.notify_all();
+        return fail("container " + id + " was not started", EPIPE);
+      }
+      lock.unlock();
+      auto conn = shim_subscribe(state_dir(id), stdout, stderr);
+      lock.lock();
+      entry->pending_attaches--;
+      changed_.notify_all();
+      return conn;
+    }
+  }
+  return shim_subscribe(state_dir(id), stdout, stderr);
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,106 @@
+// The containers of one daemon and their life: create, start (through a
+// berth-shim each), stop, kill, pause, remove, wait, restart policies, and
+// re-attaching to the shims that kept running while berthd was down.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/json.h"
+#include "base/unique_fd.h"
+#include "engine/container.h"
+#include "engine/events.h"
+#include "image/image_store.h"
+
+namespace berth::engine {
+
+struct ContainerPaths {
+  std::string data_root;  // containers/<id>/: record, log, upper layer, rootfs mount
+  std::string exec_root;  // containers/<id>/: shim socket, bundle; runtime/: the runtime's state
+  std::string shim;       // berth-shim binary
+  std::string runtime;    // berth-runtime binary
+};
+
+class Containers {
+ public:
+  Containers(ContainerPaths paths, image::ImageStore& images, std::mutex& image_mutex, EventBus& events);
+
+  // Loads every container; re-attaches to running ones whose shim lives and
+  // marks the others exited.
+  Result<void> restore();
+
+  struct Created {
+    std::string id;
+    std::vector<std::string> warnings;
+  };
+  // config and host_config as the Engine API's create body has them.
+  Result<Created> create(const std::string& name, Json config, Json host_config);
+
+  // A copy of a container, found by name, full ID or unique ID prefix.
+  Result<Container> get(const std::string& ref) const;
+  std::vector<Container> list() const;
+  // Whether any container uses the image (rmi's conflict check).
+  std::optional<Container> user_of_image(const std::string& image_id) const;
+
+  Result<void> start(const std::string& ref);
+  // Signal (StopSignal or SIGTERM), then SIGKILL after timeout seconds.
+  // False when the container was not running.
+  Result<bool> stop(const std::string& ref, std::optional<int> timeout, const std::string& signal = "");
+  Result<void> restart(const std::string& ref, std::optional<int> timeout);
+  Result<void> kill(const std::string& ref, const std::string& signal);
+  Result<void> pause(const std::string& ref);
+  Result<void> unpause(const std::string& ref);
+  Result<void> remove(const std::string& ref, bool force);
+  Result<void> rename(const std::string& ref, const std::string& new_name);
+  // Waits per condition: "not-running" (default), "next-exit" or "removed".
+  Result<int> wait(const std::string& ref, const std::string& condition);
+  // Names of removed containers.
+  Result<std::vector<std::string>> prune(const std::function<bool(const Container&)>& filter);
+
+  // A connection to the container's shim, subscribed to its output. For a
+  // container not running yet it waits for its next start, which in turn
+  // waits (briefly) for it, so nothing printed at start is missed.
+  Result<UniqueFd> attach(const std::string& ref, bool stdout, bool stderr, const std::function<bool()>& cancelled);
+
+  std::string log_path(const Container& c) const;
+  std::string container_dir(const std::string& id) const;
+  std::string state_dir(const std::string& id) const;
+  std::string runtime_root() const { return paths_.exec_root + "/runtime"; }
+  const ContainerPaths& paths() const { return paths_; }
+  image::ImageStore& images() { return images_; }
+  // The runtime spec the container was started with.
+  Result<Json> runtime_spec(const std::string& id) const;
+
+ private:
+  struct Entry;
+  Result<std::shared_ptr<Entry>> find(const std::string& ref) const;
+  Result<void> persist(const Container& c) const;
+  Result<void> start_locked(const std::shared_ptr<Entry>& entry);
+  Result<void> prepare_rootfs(const Container& c);
+  void cleanup_rootfs(const std::string& id);
+  void monitor(std::shared_ptr<Entry> entry, UniqueFd connection);
+  void handle_exit(const std::shared_ptr<Entry>& entry, std::optional<int> status);
+  void apply_restart_policy(const std::shared_ptr<Entry>& entry);
+  Result<void> send_signal(const std::shared_ptr<Entry>& entry, int signal);
+  bool wait_stopped(const std::shared_ptr<Entry>& entry, std::optional<int> timeout_seconds);
+  Result<void> remove_locked(const std::shared_ptr<Entry>& entry);
+
+  ContainerPaths paths_;
+  image::ImageStore& images_;
+  std::mutex& image_mutex_;
+  EventBus& events_;
+
+  mutable std::mutex mutex_;  // the map, every Entry's container and flags
+  std::condition_variable changed_;
+  std::map<std::string, std::shared_ptr<Entry>> by_id_;
+  std::mt19937 rng_{std::random_device{}()};
+};
+
+}  // namespace berth::engine

@@ -1,0 +1,88 @@
+#include "engine/shim_client.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "base/file.h"
+#include "shim/protocol.h"
+
+extern char** environ;
+
+namespace berth::engine {
+
+Result<pid_t> launch_shim(const ShimLaunch& l) {
+  std::vector<std::string> args = {l.shim, "--id", l.id, "--bundle", l.bundle, "--runtime", l.runtime, "--runtime-root", l.runtime_root,
+                                   "--state-dir", l.state_dir};
+  if (!l.log_path.empty()) {
+    args.insert(args.end(), {"--log", l.log_path, "--log-max-size", std::to_string(l.log_options.max_size), "--log-max-files",
+                             std::to_string(l.log_options.max_files)});
+  }
+  if (l.tty) args.push_back("--tty");
+  if (l.open_stdin) args.push_back("--stdin");
+  if (!l.exec_process.empty()) args.insert(args.end(), {"--exec", l.exec_process});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return fail_errno("pipe");
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+  // posix_spawn, not fork: berthd has many threads. The shim gets the pipe
+  // on fd 3, /dev/null for stdio and its own errors in shim.log.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  ScopeGuard free_actions([&] { posix_spawn_file_actions_destroy(&actions); });
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  std::string shim_log = l.state_dir + "/shim.log";
+  posix_spawn_file_actions_addopen(&actions, 2, shim_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&actions, ready_write.get(), 3);
+  pid_t pid = 0;
+  if (int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ); rc != 0)
+    return fail("start " + l.shim + ": " + std::strerror(rc), rc);
+  ready_write.reset();
+  // The shim forks itself away at once; what we started exits.
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::string line = TRY(read_fd(ready_read.get()));
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  if (line.starts_with("ok ")) return static_cast<pid_t>(std::atol(line.c_str() + 3));
+  if (line.starts_with("error ")) return fail(line.substr(6));
+  auto log = read_file(shim_log).value_or("");
+  return fail("berth-shim failed to start" + (log.empty() ? std::string() : ": " + log));
+}
+
+Result<Json> shim_request(const std::string& state_dir, const Json& request) {
+  UniqueFd fd(TRY(shim::connect_shim(state_dir)));
+  TRY(shim::write_frame(fd.get(), shim::kControl, request.dump()));
+  for (;;) {
+    auto frame = TRY(shim::read_frame(fd.get()));
+    if (!frame) return fail("the container's shim went away", ESRCH);
+    if (frame->type != shim::kReply) continue;
+    auto reply = TRY(parse_json(frame->payload));
+    if (reply.contains("error")) return fail(reply["error"].get<std::string>());
+    return reply;
+  }
+}
+
+Result<UniqueFd> shim_subscribe(const std::string& state_dir, bool stdout, bool stderr) {
+  UniqueFd fd(TRY(shim::connect_shim(state_dir)));
+  TRY(shim::write_frame(fd.get(), shim::kControl, Json{{"op", "subscribe"}, {"stdout", stdout}, {"stderr", stderr}}.dump()));
+  auto frame = TRY(shim::read_frame(fd.get()));
+  if (!frame || frame->type != shim::kReply) return fail("the container's shim did not answer", ESRCH);
+  return fd;
+}
+
+std::optional<int> shim_exit_status(const std::string& state_dir) {
+  auto text = read_file(state_dir + "/" + shim::kExitFileName);
+  if (!text) return std::nullopt;
+  auto doc = parse_json(*text);
+  if (!doc || !doc->is_object() || !(*doc)["exit_code"].is_number_integer()) return std::nullopt;
+  return (*doc)["exit_code"].get<int>();
+}
+
+}  // namespace berth::engine

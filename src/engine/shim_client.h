@@ -1,0 +1,42 @@
+// berthd's side of berth-shim: starting one, and asking it things.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/error.h"
+#include "base/json.h"
+#include "base/unique_fd.h"
+#include "shim/json_log.h"
+
+namespace berth::engine {
+
+struct ShimLaunch {
+  std::string shim;          // the berth-shim binary
+  std::string runtime;       // the OCI runtime binary
+  std::string runtime_root;  // its --root
+  std::string id;            // container id
+  std::string bundle;        // directory with config.json
+  std::string state_dir;     // the shim's socket and exit status
+  std::string log_path;      // json-file log; empty for an exec
+  shim::LogOptions log_options;
+  bool tty = false;
+  bool open_stdin = false;
+  std::string exec_process;  // process.json of an exec
+};
+
+// Starts a shim and waits until it is ready: for a container, created and
+// waiting for start. Returns the container's pid (0 for an exec).
+Result<pid_t> launch_shim(const ShimLaunch& launch);
+
+// One request to the shim in state_dir, on a connection of its own.
+Result<Json> shim_request(const std::string& state_dir, const Json& request);
+
+// A connection subscribed to the process's output (none when both false).
+Result<UniqueFd> shim_subscribe(const std::string& state_dir, bool stdout, bool stderr);
+
+// The exit status a shim left behind; nullopt if it wrote none.
+std::optional<int> shim_exit_status(const std::string& state_dir);
+
+}  // namespace berth::engine
