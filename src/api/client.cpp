@@ -151,14 +151,18 @@ Result<Client::Hijacked> Client::hijack(const std::string& path, const Query& qu
   int status = data.size() > 12 ? std::atoi(data.c_str() + 9) : 0;
   std::string rest = data.substr(end + 4);
   if (status == 101 || (status >= 200 && status < 300)) return Hijacked{std::move(fd), std::move(rest)};
-  // An error: the body is the daemon's message (read to its end).
-  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) rest.append(buf, static_cast<size_t>(n));
-  ClientResponse response{status, {}, rest};
-  if (data.find("chunked") != std::string::npos) {  // one chunk: size line, data
-    auto line = rest.find("\r\n");
-    if (line != std::string::npos) response.body = rest.substr(line + 2, std::strtoul(rest.c_str(), nullptr, 16));
+  // An error: the body (of Content-Length bytes; the connection stays
+  // open) is the daemon's message.
+  std::string headers = data.substr(0, end);
+  for (char& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto length_at = headers.find("content-length:");
+  size_t length = length_at == std::string::npos ? 0 : std::strtoul(headers.c_str() + length_at + 15, nullptr, 10);
+  while (rest.size() < length) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    rest.append(buf, static_cast<size_t>(n));
   }
-  return std::unexpected(response_error(response));
+  return std::unexpected(response_error(ClientResponse{status, {}, rest}));
 }
 
 Result<Json> Client::get_json(const std::string& path, const Query& query) {

@@ -73,6 +73,7 @@ std::string network_mode(const Container& c) {
 Json inspect(const Container& c, Engine& engine) {
   auto& containers = engine.containers();
   auto args = process_args(c);
+  auto execs = containers.exec_ids(c.id);
   const auto& s = c.state;
   std::string dir = containers.container_dir(c.id);
   std::string lower;
@@ -110,7 +111,7 @@ Json inspect(const Container& c, Engine& engine) {
           {"MountLabel", ""},
           {"ProcessLabel", ""},
           {"AppArmorProfile", ""},
-          {"ExecIDs", nullptr},
+          {"ExecIDs", execs.empty() ? Json(nullptr) : Json(execs)},
           {"HostConfig", full_host_config(c.host_config)},
           {"GraphDriver",
            {{"Name", "overlay2"},

@@ -9,6 +9,7 @@ namespace berth::api {
 void add_system_routes(Router& router, engine::Engine& engine);
 void add_image_routes(Router& router, engine::Engine& engine);
 void add_container_routes(Router& router, engine::Engine& engine);
+void add_exec_routes(Router& router, engine::Engine& engine);
 
 // The images part of GET /system/df: {"LayersSize", "Images"}.
 Result<Json> disk_usage_images(engine::Engine& engine);

@@ -49,7 +49,7 @@ bool DetachScanner::feed(std::string_view data, std::string& out) {
   return false;
 }
 
-bool relay_streams(int client_fd, const std::string& pending, int shim_fd, const RelayOptions& options) {
+std::optional<int> relay_streams(int client_fd, const std::string& pending, int shim_fd, const RelayOptions& options) {
   DetachScanner scanner(options.stdin ? options.detach_keys : "");
   bool reading_client = true;
   auto from_client = [&](std::string_view data) -> bool {  // false: detached
@@ -59,37 +59,37 @@ bool relay_streams(int client_fd, const std::string& pending, int shim_fd, const
     if (!forward.empty()) (void)shim::write_frame(shim_fd, shim::kStdin, forward);
     return !detached;
   };
-  if (!pending.empty() && !from_client(pending)) return false;
+  if (!pending.empty() && !from_client(pending)) return std::nullopt;
   std::string input;
   char buf[65536];
   for (;;) {
     pollfd fds[2] = {{shim_fd, POLLIN, 0}, {client_fd, static_cast<short>(reading_client ? POLLIN : 0), 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      return false;
+      return std::nullopt;
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(client_fd, buf, sizeof buf);
       if (n > 0) {
-        if (!from_client(std::string_view(buf, static_cast<size_t>(n)))) return false;
+        if (!from_client(std::string_view(buf, static_cast<size_t>(n)))) return std::nullopt;
       } else if (n == 0 || errno != EINTR) {
         // The client closed its side (docker does at once when it sends no
         // stdin): output still goes back.
-        if (n < 0) return false;
+        if (n < 0) return std::nullopt;
         reading_client = false;
         if (options.stdin && options.stdin_once) (void)shim::write_frame(shim_fd, shim::kStdin, "");
       }
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(shim_fd, buf, sizeof buf);
-      if (n <= 0) return false;
+      if (n <= 0) return std::nullopt;
       input.append(buf, static_cast<size_t>(n));
       while (auto frame = shim::take_frame(input)) {
-        if (frame->type == shim::kExit) return true;
+        if (frame->type == shim::kExit) return std::atoi(frame->payload.c_str());
         if (frame->type != shim::kStdout && frame->type != shim::kStderr) continue;
         std::string out = options.tty ? std::string() : shim::frame_header(frame->type, frame->payload.size());
         out += frame->payload;
-        if (!write_all(client_fd, out)) return false;
+        if (!write_all(client_fd, out)) return std::nullopt;
       }
     }
   }

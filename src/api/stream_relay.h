@@ -3,6 +3,7 @@
 // Engine API frames it unless the process has a tty.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,8 +19,8 @@ struct RelayOptions {
 };
 
 // Runs until the process ends, the client goes away or detaches. Returns
-// true when the process ended (the shim reported its exit).
-bool relay_streams(int client_fd, const std::string& pending, int shim_fd, const RelayOptions& options);
+// the exit status when the process ended (the shim reported it).
+std::optional<int> relay_streams(int client_fd, const std::string& pending, int shim_fd, const RelayOptions& options);
 
 // Watches input for the detach sequence, holding back a partial match.
 class DetachScanner {

@@ -44,7 +44,7 @@ Result<std::string> create_container(const Context& ctx, const CreateOptions& o)
     Error error = daemon_error(response);
     if (response.status == 404 && error.message().find("No such image") != std::string::npos) {
       auto ref = image::parse_reference(o.image);
-      std::cerr << "Unable to find image '" << (ref ? ref->familiar() : o.image) << "' locally\n";
+      std::cerr << "Unable to find image '" << (ref ? image::with_default_tag(*ref).familiar() : o.image) << "' locally\n";
     }
     return std::unexpected(error);
   }
@@ -245,6 +245,64 @@ void add_attach(CLI::App* cmd, Context& ctx) {
   });
 }
 
+void add_exec(CLI::App* cmd, Context& ctx) {
+  struct Options {
+    bool interactive = false, tty = false, detach = false, privileged = false;
+    std::string detach_keys, workdir, user;
+    std::vector<std::string> env, env_files, args;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_flag("-i,--interactive", o->interactive, "Keep STDIN open even if not attached");
+  cmd->add_flag("-t,--tty", o->tty, "Allocate a pseudo-TTY");
+  cmd->add_flag("-d,--detach", o->detach, "Detached mode: run command in the background");
+  cmd->add_flag("--privileged", o->privileged, "Give extended privileges to the command");
+  cmd->add_option("--detach-keys", o->detach_keys, "Override the key sequence for detaching a container");
+  cmd->add_option("-w,--workdir", o->workdir, "Working directory inside the container");
+  cmd->add_option("-u,--user", o->user, "Username or UID (format: \"<name|uid>[:<group|gid>]\")");
+  cmd->add_option("-e,--env", o->env, "Set environment variables")->allow_extra_args(false);
+  cmd->add_option("--env-file", o->env_files, "Read in a file of environment variables")->allow_extra_args(false);
+  cmd->prefix_command();
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      auto rest = cmd->remaining();
+      if (rest.size() < 2) {
+        std::cerr << "\"berth exec\" requires at least 2 arguments.\nSee 'berth exec --help'.\n";
+        return 1;
+      }
+      CreateOptions env_only;
+      env_only.env = o->env;
+      env_only.env_files = o->env_files;
+      Json env = TRY(create_body(env_only))["Env"];
+      Json config = {{"AttachStdin", o->interactive && !o->detach}, {"AttachStdout", !o->detach}, {"AttachStderr", !o->detach},
+                     {"Tty", o->tty}, {"Privileged", o->privileged}, {"User", o->user}, {"WorkingDir", o->workdir},
+                     {"Env", env}, {"Cmd", std::vector<std::string>(rest.begin() + 1, rest.end())}};
+      if (!o->detach_keys.empty()) config["DetachKeys"] = o->detach_keys;
+      auto created = TRY(call(ctx, "POST", "/containers/" + rest[0] + "/exec", {}, config.dump()));
+      std::string id = TRY(parse_json(created.body))["Id"];
+      if (o->detach) {
+        TRY(call(ctx, "POST", "/exec/" + id + "/start", {}, Json{{"Detach", true}, {"Tty", o->tty}}.dump()));
+        return 0;
+      }
+      auto conn = ctx.client().hijack("/exec/" + id + "/start", {}, Json{{"Detach", false}, {"Tty", o->tty}}.dump());
+      if (!conn) {
+        std::cerr << "Error response from daemon: " << conn.error().message() << "\n";
+        return kCannotInvoke;
+      }
+      if (o->tty)
+        if (auto size = terminal_size(0))
+          (void)ctx.client().request("POST", "/exec/" + id + "/resize", {{"h", std::to_string(size->first)}, {"w", std::to_string(size->second)}});
+      bool in = o->interactive;
+      std::optional<RawTerminal> raw;
+      if (o->tty && in) raw.emplace(0);
+      bool detached = TRY(pump_streams(*conn, {o->tty, in, in ? (o->detach_keys.empty() ? "ctrl-p,ctrl-q" : o->detach_keys) : ""}));
+      raw.reset();
+      if (detached) std::_Exit(0);
+      auto info = TRY(parse_json(TRY(call(ctx, "GET", "/exec/" + id + "/json")).body));
+      return info["ExitCode"].is_number_integer() ? info["ExitCode"].get<int>() : 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_run_commands(CLI::App& app, CLI::App& container, Context& ctx) {
@@ -252,6 +310,7 @@ void add_run_commands(CLI::App& app, CLI::App& container, Context& ctx) {
     add_run(parent->add_subcommand("run", "Create and run a new container from an image"), ctx);
     add_create(parent->add_subcommand("create", "Create a new container"), ctx);
     add_start(parent->add_subcommand("start", "Start one or more stopped containers"), ctx);
+    add_exec(parent->add_subcommand("exec", "Execute a command in a running container"), ctx);
     add_attach(parent->add_subcommand("attach", "Attach local standard input, output, and error streams to a running container"), ctx);
   }
 }

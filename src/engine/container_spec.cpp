@@ -230,6 +230,33 @@ Result<std::vector<std::string>> process_args(const Json& image_config, const Js
   return args;
 }
 
+Result<Json> exec_process(const Json& spec, const std::string& rootfs, const Json& exec) {
+  Json process = field(spec, "process");
+  if (!process.is_object()) return invalid("the container has no process");
+  std::vector<std::string> args = strings(field(exec, "Cmd"));
+  if (args.empty()) return invalid("No exec command specified");
+  process["args"] = args;
+  process["terminal"] = field(exec, "Tty") == true;
+  std::vector<std::string> env = strings(field(process, "env"));
+  for (const auto& e : strings(field(exec, "Env"))) {
+    std::string key = e.substr(0, e.find('='));
+    std::erase_if(env, [&](const std::string& old) { return old.substr(0, old.find('=')) == key; });
+    env.push_back(e);
+  }
+  process["env"] = env;
+  if (Json cwd = field(exec, "WorkingDir"); cwd.is_string() && !cwd.get<std::string>().empty()) {
+    if (!cwd.get<std::string>().starts_with('/')) return invalid("the working directory '" + cwd.get<std::string>() + "' is invalid, it needs to be an absolute path");
+    process["cwd"] = cwd;
+  }
+  if (Json user = field(exec, "User"); user.is_string() && !user.get<std::string>().empty()) {
+    auto resolved = TRY(resolve_user(rootfs, user.get<std::string>()));
+    process["user"] = {{"uid", resolved.uid}, {"gid", resolved.gid}, {"additionalGids", resolved.additional_gids}};
+  }
+  if (field(exec, "Privileged") == true) process["capabilities"] = TRY(capabilities({{"Privileged", true}}));
+  process.erase("consoleSize");
+  return process;
+}
+
 Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user) {
   ResolvedUser out;
   auto root = TRY(open_file(rootfs, O_PATH | O_DIRECTORY));

@@ -33,6 +33,11 @@ Json merge_image_config(Json config, const Json& image_config);
 // image's (a given Entrypoint drops the image's Cmd).
 Result<std::vector<std::string>> process_args(const Json& image_config, const Json& config);
 
+// The process of an exec (Engine API ExecConfig: Cmd, Env, User,
+// WorkingDir, Tty, Privileged) in a container started with spec: the
+// container's process with those changes.
+Result<Json> exec_process(const Json& spec, const std::string& rootfs, const Json& exec_config);
+
 // "uid", "uid:gid", "name" or "name:group", resolved against the rootfs's
 // /etc/passwd and /etc/group (read inside the rootfs).
 struct ResolvedUser {

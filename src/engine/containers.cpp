@@ -31,6 +31,15 @@ struct Containers::Entry {
   std::chrono::milliseconds restart_delay{0};
 };
 
+struct Containers::Exec {
+  std::string id;
+  std::string container_id;
+  Json config;  // Engine API ExecConfig
+  bool started = false, running = false;
+  std::optional<int> exit_code;
+  pid_t pid = 0;
+};
+
 namespace {
 
 constexpr std::chrono::milliseconds kFirstRestartDelay{100};
@@ -564,6 +573,7 @@ Result<void> Containers::remove_locked(const std::shared_ptr<Entry>& entry) {
   TRY(remove_all(container_dir(id)));
   std::lock_guard lock(mutex_);
   by_id_.erase(id);
+  std::erase_if(execs_, [&](const auto& kv) { return kv.second->container_id == id; });
   entry->removed = true;
   changed_.notify_all();
   events_.publish("container", "destroy", id, {{"name", entry->c.name}, {"image", string_field(entry->c.config, "Image")}});
@@ -635,6 +645,132 @@ Result<UniqueFd> Containers::attach(const std::string& ref, bool stdout, bool st
     }
   }
   return shim_subscribe(state_dir(id), stdout, stderr);
+}
+
+std::string Containers::exec_dir(const Exec& exec) const { return state_dir(exec.container_id) + "/exec/" + exec.id; }
+
+Result<std::string> Containers::exec_create(const std::string& ref, Json config) {
+  auto entry = TRY(find(ref));
+  if (!config.is_object() || !field(config, "Cmd").is_array() || config["Cmd"].empty())
+    return fail("No exec command specified", EINVAL);
+  std::lock_guard lock(mutex_);
+  if (entry->c.state.status == "paused") return fail("Container " + entry->c.id + " is paused, unpause the container before exec", EBUSY);
+  if (!entry->shim_ready) return fail("Container " + entry->c.id + " is not running", EBUSY);
+  auto exec = std::make_shared<Exec>();
+  exec->id = random_id();
+  exec->container_id = entry->c.id;
+  exec->config = std::move(config);
+  execs_[exec->id] = exec;
+  events_.publish("container", "exec_create: " + command_text(exec->config["Cmd"].get<std::vector<std::string>>()), entry->c.id,
+                  {{"name", entry->c.name}, {"execID", exec->id}});
+  return exec->id;
+}
+
+Result<UniqueFd> Containers::exec_start(const std::string& exec_id, bool detach) {
+  std::shared_ptr<Exec> exec;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = execs_.find(exec_id);
+    if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
+    exec = it->second;
+    if (exec->started) return fail("exec instance " + exec_id + " has already been started", EBUSY);
+    auto c = by_id_.find(exec->container_id);
+    if (c == by_id_.end() || !c->second->shim_ready) return fail("Container " + exec->container_id + " is not running", EBUSY);
+    exec->started = true;
+  }
+  std::string cid = exec->container_id;
+  std::string dir = exec_dir(*exec);
+  auto process = TRY(exec_process(TRY(runtime_spec(cid)), container_dir(cid) + "/rootfs", exec->config));
+  TRY(make_dirs(dir, 0700));
+  ScopeGuard cleanup([&] { (void)remove_all(dir); });
+  TRY(write_file_atomic(dir + "/process.json", process.dump(), 0600, false));
+  bool tty = field(exec->config, "Tty") == true;
+  ShimLaunch launch{paths_.shim, paths_.runtime, runtime_root(), cid, state_dir(cid), dir, "", {}, tty,
+                    field(exec->config, "AttachStdin") == true, dir + "/process.json"};
+  TRY(launch_shim(launch));
+  auto monitor = TRY(shim_subscribe(dir, false, false));
+  UniqueFd output;
+  if (!detach) output = TRY(shim_subscribe(dir, field(exec->config, "AttachStdout") == true, field(exec->config, "AttachStderr") == true));
+  auto started = shim_request(dir, {{"op", "start"}});
+  if (!started) {
+    exec_exited(exec_id, 126);
+    return fail(started.error().message(), EINVAL);
+  }
+  cleanup.dismiss();
+  {
+    std::lock_guard lock(mutex_);
+    exec->running = !exec->exit_code;
+    exec->pid = (*started).value("pid", 0);
+  }
+  events_.publish("container", "exec_start: " + command_text(exec->config["Cmd"].get<std::vector<std::string>>()), cid, {{"execID", exec_id}});
+  std::thread([this, exec_id, dir, monitor = std::move(monitor)]() mutable {
+    std::optional<int> status;
+    for (;;) {
+      auto frame = shim::read_frame(monitor.get());
+      if (!frame || !*frame) break;
+      if ((*frame)->type == shim::kExit) status = std::atoi((*frame)->payload.c_str());
+    }
+    if (!status) status = shim_exit_status(dir);
+    exec_exited(exec_id, status.value_or(255));
+    (void)remove_all(dir);
+  }).detach();
+  return output;
+}
+
+void Containers::exec_exited(const std::string& exec_id, int status) {
+  std::lock_guard lock(mutex_);
+  auto it = execs_.find(exec_id);
+  if (it == execs_.end() || it->second->exit_code) return;
+  it->second->exit_code = status;
+  it->second->running = false;
+  it->second->pid = 0;
+  changed_.notify_all();
+  events_.publish("container", "exec_die", it->second->container_id, {{"execID", exec_id}, {"exitCode", std::to_string(status)}});
+}
+
+Result<Json> Containers::exec_inspect(const std::string& exec_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = execs_.find(exec_id);
+  if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
+  const Exec& e = *it->second;
+  std::vector<std::string> cmd = e.config["Cmd"].get<std::vector<std::string>>();
+  return Json{{"ID", e.id},
+              {"ContainerID", e.container_id},
+              {"Running", e.running},
+              {"ExitCode", e.exit_code ? Json(*e.exit_code) : Json(nullptr)},
+              {"Pid", e.pid},
+              {"CanRemove", false},
+              {"DetachKeys", field(e.config, "DetachKeys").is_string() ? e.config["DetachKeys"] : Json("")},
+              {"OpenStdin", field(e.config, "AttachStdin") == true},
+              {"OpenStdout", field(e.config, "AttachStdout") == true},
+              {"OpenStderr", field(e.config, "AttachStderr") == true},
+              {"ProcessConfig",
+               {{"entrypoint", cmd.front()},
+                {"arguments", std::vector<std::string>(cmd.begin() + 1, cmd.end())},
+                {"privileged", field(e.config, "Privileged") == true},
+                {"tty", field(e.config, "Tty") == true},
+                {"user", string_field(e.config, "User")}}}};
+}
+
+Result<void> Containers::exec_resize(const std::string& exec_id, int height, int width) {
+  std::string dir;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = execs_.find(exec_id);
+    if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
+    if (!it->second->running) return fail("exec " + exec_id + " is not running", EBUSY);
+    dir = exec_dir(*it->second);
+  }
+  UniqueFd fd(TRY(shim::connect_shim(dir)));
+  return shim::write_frame(fd.get(), shim::kResize, std::to_string(height) + " " + std::to_string(width));
+}
+
+std::vector<std::string> Containers::exec_ids(const std::string& container_id) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [id, e] : execs_)
+    if (e->container_id == container_id && e->running) out.push_back(id);
+  return out;
 }
 
 }  // namespace berth::engine

@@ -69,6 +69,17 @@ class Containers {
   // waits (briefly) for it, so nothing printed at start is missed.
   Result<UniqueFd> attach(const std::string& ref, bool stdout, bool stderr, const std::function<bool()>& cancelled);
 
+  // Execs: another process in a running container, each with a shim of its own.
+  Result<std::string> exec_create(const std::string& ref, Json config);
+  // Starts an exec; unless detached, returns a connection subscribed to
+  // its output (made before it runs, so nothing is missed).
+  Result<UniqueFd> exec_start(const std::string& exec_id, bool detach);
+  Result<Json> exec_inspect(const std::string& exec_id) const;
+  Result<void> exec_resize(const std::string& exec_id, int height, int width);
+  // Records an exec's end (from whoever hears of it first).
+  void exec_exited(const std::string& exec_id, int status);
+  std::vector<std::string> exec_ids(const std::string& container_id) const;
+
   std::string log_path(const Container& c) const;
   std::string container_dir(const std::string& id) const;
   std::string state_dir(const std::string& id) const;
@@ -80,6 +91,7 @@ class Containers {
 
  private:
   struct Entry;
+  struct Exec;
   Result<std::shared_ptr<Entry>> find(const std::string& ref) const;
   Result<void> persist(const Container& c) const;
   Result<void> start_locked(const std::shared_ptr<Entry>& entry);
@@ -91,6 +103,7 @@ class Containers {
   Result<void> send_signal(const std::shared_ptr<Entry>& entry, int signal);
   bool wait_stopped(const std::shared_ptr<Entry>& entry, std::optional<int> timeout_seconds);
   Result<void> remove_locked(const std::shared_ptr<Entry>& entry);
+  std::string exec_dir(const Exec& exec) const;
 
   ContainerPaths paths_;
   image::ImageStore& images_;
@@ -100,6 +113,7 @@ class Containers {
   mutable std::mutex mutex_;  // the map, every Entry's container and flags
   std::condition_variable changed_;
   std::map<std::string, std::shared_ptr<Entry>> by_id_;
+  std::map<std::string, std::shared_ptr<Exec>> execs_;
   std::mt19937 rng_{std::random_device{}()};
 };
 

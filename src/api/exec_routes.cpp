@@ -1,0 +1,59 @@
+// /containers/{name}/exec and /exec/…: create, start (a hijacked stream
+// unless detached), inspect, resize.
+#include <sys/socket.h>
+
+#include "api/routes.h"
+#include "api/stream_relay.h"
+
+namespace berth::api {
+
+namespace {
+
+Result<Json> json_body(Request& request) {
+  std::string body;
+  char buf[65536];
+  for (size_t n; (n = TRY(request.read_body(buf, sizeof buf))) > 0;) body.append(buf, n);
+  auto doc = parse_json(body.empty() ? "{}" : body);
+  if (!doc || !doc->is_object()) return fail("invalid JSON in the request body", EINVAL);
+  return *doc;
+}
+
+Result<void> start(Request& request, ResponseWriter& response, engine::Engine& engine) {
+  auto& containers = engine.containers();
+  std::string id = request.params["id"];
+  Json body = TRY(json_body(request));
+  bool detach = body.value("Detach", false);
+  auto info = TRY(containers.exec_inspect(id));
+  auto output = TRY(containers.exec_start(id, detach));
+  if (detach) return response.send(200, "application/json", "");
+  bool tty = info["ProcessConfig"].value("tty", false);
+  std::string keys = info.value("DetachKeys", "");
+  RelayOptions options{info.value("OpenStdin", false), true, tty, TRY(parse_detach_keys(keys.empty() ? "ctrl-p,ctrl-q" : keys))};
+  auto hijacked = TRY(response.hijack(tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"));
+  // The exit is recorded before the client hears the stream end, so its
+  // inspect right after sees the exit code.
+  if (auto status = relay_streams(hijacked.fd, hijacked.pending, output.get(), options)) containers.exec_exited(id, *status);
+  ::shutdown(hijacked.fd, SHUT_WR);
+  return {};
+}
+
+}  // namespace
+
+void add_exec_routes(Router& router, engine::Engine& engine) {
+  router.add("POST", "/containers/{name}/exec", [&engine](Request& rq, ResponseWriter& rs) -> Result<void> {
+    Json config = TRY(json_body(rq));
+    auto id = TRY(engine.containers().exec_create(rq.params["name"], config));
+    return rs.json(201, {{"Id", id}});
+  });
+  router.add("POST", "/exec/{id}/start", [&engine](Request& rq, ResponseWriter& rs) { return start(rq, rs, engine); });
+  router.add("GET", "/exec/{id}/json", [&engine](Request& rq, ResponseWriter& rs) -> Result<void> {
+    return rs.json(200, TRY(engine.containers().exec_inspect(rq.params["id"])));
+  });
+  router.add("POST", "/exec/{id}/resize", [&engine](Request& rq, ResponseWriter& rs) -> Result<void> {
+    int h = std::atoi(rq.query_value("h").c_str()), w = std::atoi(rq.query_value("w").c_str());
+    TRY(engine.containers().exec_resize(rq.params["id"], h, w));
+    return rs.send(200, "text/plain", "");
+  });
+}
+
+}  // namespace berth::api
