@@ -446,8 +446,16 @@ void add_container_routes(Router& router, Engine& engine) {
     return no_content(rs);
   });
   router.add("POST", "/containers/{name}/wait", [&containers](Request& rq, ResponseWriter& rs) -> Result<void> {
-    int code = TRY(containers.wait(rq.params["name"], rq.query_value("condition")));
-    return rs.json(200, {{"StatusCode", code}, {"Error", nullptr}});
+    std::string condition = rq.query_value("condition");
+    if (!condition.empty() && condition != "not-running" && condition != "next-exit" && condition != "removed")
+      return fail("invalid condition: \"" + condition + "\"", EINVAL);
+    auto c = TRY(containers.get(rq.params["name"]));
+    // The status line goes out at once: docker sends the start only after it.
+    TRY(rs.begin_stream(200, "application/json"));
+    auto code = containers.wait(c.id, condition);
+    Json body = {{"StatusCode", code ? *code : -1}, {"Error", code ? Json(nullptr) : Json{{"Message", code.error().message()}}}};
+    TRY(rs.write(body.dump() + "\n"));
+    return rs.finish();
   });
   router.add("DELETE", "/containers/{name}", [&containers](Request& rq, ResponseWriter& rs) -> Result<void> {
     if (rq.query_flag("link")) return fail("links are not supported", EINVAL);
