@@ -106,6 +106,20 @@ def cgroup_dirs(cgroup_path: str):
     return found
 
 
+def processes_mentioning(text: str):
+    """Pids of processes whose command line contains text (shims of a data root)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if text in proc.joinpath("cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(proc.name))
+        except OSError:
+            pass
+    return found
+
+
 def mounts_under(path: Path):
     text = Path("/proc/self/mountinfo").read_text()
     return [line for line in text.splitlines() if str(path) in line]
@@ -147,6 +161,19 @@ class Daemon:
         if check and result.returncode != 0:
             raise AssertionError(f"berth {' '.join(map(str, args))} failed ({result.returncode}): {result.stderr}")
         return result
+
+    def container_ids(self):
+        return self.berth("ps", "-aq", "--no-trunc", check=True).stdout.split()
+
+    def remove_all_containers(self):
+        """rm -f of every container, as a test's cleanup: nothing may outlive it."""
+        ids = self.container_ids()
+        if ids:
+            self.berth("rm", "-f", *ids, check=True)
+        return ids
+
+    def inspect(self, name, template):
+        return self.berth("inspect", "-f", template, name, check=True).stdout.strip()
 
     def import_busybox(self, name="busybox:latest"):
         subprocess.run([str(REPO / "tests" / "images" / "busybox.sh"), str(BIN / "berth"), name], check=True,
