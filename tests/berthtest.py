@@ -178,3 +178,49 @@ class Daemon:
     def import_busybox(self, name="busybox:latest"):
         subprocess.run([str(REPO / "tests" / "images" / "busybox.sh"), str(BIN / "berth"), name], check=True,
                        env=dict(os.environ, BERTH_FLAGS=f"-H {self.host}"), capture_output=True)
+
+
+class Terminal:
+    """A command on a pseudo-terminal, driven as a user would type."""
+
+    def __init__(self, argv):
+        import pty
+        self.master, slave = pty.openpty()
+        self.resize(30, 100)
+        self.process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                                        preexec_fn=lambda: __import__("fcntl").ioctl(0, __import__("termios").TIOCSCTTY, 0))
+        os.close(slave)
+        self.output = b""
+
+    def resize(self, rows, cols):
+        import fcntl
+        import struct
+        import termios
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def type(self, text):
+        os.write(self.master, text.encode() if isinstance(text, str) else text)
+
+    def expect(self, pattern, timeout=10.0):
+        """Reads until the output (so far) matches the regex pattern."""
+        import re
+        import select
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern.encode(), self.output):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{pattern!r} not seen in {self.output!r}")
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"{pattern!r} not seen before the end: {self.output!r}")
+                self.output += chunk
+
+    def wait(self, timeout=10.0):
+        code = self.process.wait(timeout=timeout)
+        os.close(self.master)
+        return code

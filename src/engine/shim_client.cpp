@@ -1,5 +1,6 @@
 #include "engine/shim_client.h"
 
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,8 +41,18 @@ Result<pid_t> launch_shim(const ShimLaunch& l) {
   std::string shim_log = l.state_dir + "/shim.log";
   posix_spawn_file_actions_addopen(&actions, 2, shim_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions, ready_write.get(), 3);
+  // Nothing of berthd's signal handling (blocked SIGTERM, ignored SIGPIPE) carries over.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  ScopeGuard free_attr([&] { posix_spawnattr_destroy(&attr); });
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  if (int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ); rc != 0)
+  if (int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ); rc != 0)
     return fail("start " + l.shim + ": " + std::strerror(rc), rc);
   ready_write.reset();
   // The shim forks itself away at once; what we started exits.

@@ -74,12 +74,22 @@ namespace {
     }
     int rest = plan.new_flags & ~CLONE_NEWUSER;
     if (rest && ::unshare(rest) != 0) return fail_errno("create namespaces");
+    // The container process speaks on the sync socket only after its pid has
+    // gone out: it waits for this pipe to close, when we exit.
+    int order[2];
+    if (::pipe2(order, O_CLOEXEC) != 0) return fail_errno("pipe");
     pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (pid < 0) return fail_errno("clone container process");
     if (pid == 0) {
+      ::close(order[1]);
+      char byte;
+      while (::read(order[0], &byte, 1) < 0 && errno == EINTR) {
+      }
+      ::close(order[0]);
       second_child();
       ::_exit(1);
     }
+    ::close(order[0]);
     return pid;
   }();
   if (!result) die(sync, result.error());

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -155,6 +156,14 @@ Result<void> exec_process(const oci::Process& process, const std::optional<oci::
   // Preserved fds (socket activation) stay open across exec; others close.
   for (int fd = 3; fd < 3 + preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
   ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  // The process starts with default signal handling whatever its launcher
+  // blocked or ignored (blocked and ignored signals survive exec).
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
   auto env = process_environment(process);
   std::vector<char*> argv, envp;

@@ -174,6 +174,11 @@ Result<void> Shim::run_runtime(const std::vector<std::string>& args) {
   pid_t child = ::fork();
   if (child < 0) return fail_errno("fork");
   if (child == 0) {
+    // The runtime (and so the container) starts with default signal handling.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGPIPE, SIGHUP, SIGINT}) ::signal(sig, SIG_DFL);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
