@@ -50,6 +50,7 @@ int daemon_main(int argc, char** argv) {
   add_image_routes(router, **engine);
   add_container_routes(router, **engine);
   add_exec_routes(router, **engine);
+  add_container_file_routes(router, **engine);
   HttpServer server(router);
   auto slash = socket.rfind('/');
   if (slash != std::string::npos && slash > 0) (void)make_dirs(socket.substr(0, slash), 0755);

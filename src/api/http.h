@@ -40,9 +40,10 @@ class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
   // A complete response.
-  virtual Result<void> send(int status, const std::string& content_type, std::string_view body) = 0;
+  using Headers = std::map<std::string, std::string>;
+  virtual Result<void> send(int status, const std::string& content_type, std::string_view body, const Headers& headers = {}) = 0;
   // Starts a streamed (chunked) response; then write() pieces and finish().
-  virtual Result<void> begin_stream(int status, const std::string& content_type) = 0;
+  virtual Result<void> begin_stream(int status, const std::string& content_type, const Headers& headers = {}) = 0;
   virtual Result<void> write(std::string_view data) = 0;
   virtual Result<void> finish() = 0;
   virtual bool started() const = 0;

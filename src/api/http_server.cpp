@@ -52,9 +52,10 @@ class BeastWriter final : public ResponseWriter {
   BeastWriter(Socket& socket, beast::flat_buffer& buffer, unsigned version, bool keep_alive, bool head, bool upgrade)
       : socket_(socket), buffer_(buffer), version_(version), keep_alive_(keep_alive), head_(head), upgrade_(upgrade) {}
 
-  Result<void> send(int status, const std::string& content_type, std::string_view body) override {
+  Result<void> send(int status, const std::string& content_type, std::string_view body, const Headers& headers) override {
     http::response<http::string_body> res{static_cast<http::status>(status), version_};
     set_common_headers(res);
+    for (const auto& [name, value] : headers) res.set(name, value);
     res.set(http::field::content_type, content_type);
     res.keep_alive(keep_alive_);
     res.body() = head_ ? std::string() : std::string(body);
@@ -67,9 +68,10 @@ class BeastWriter final : public ResponseWriter {
     return {};
   }
 
-  Result<void> begin_stream(int status, const std::string& content_type) override {
+  Result<void> begin_stream(int status, const std::string& content_type, const Headers& headers) override {
     http::response<http::empty_body> res{static_cast<http::status>(status), version_};
     set_common_headers(res);
+    for (const auto& [name, value] : headers) res.set(name, value);
     res.set(http::field::content_type, content_type);
     res.chunked(true);
     res.keep_alive(keep_alive_);

@@ -10,6 +10,7 @@ void add_system_routes(Router& router, engine::Engine& engine);
 void add_image_routes(Router& router, engine::Engine& engine);
 void add_container_routes(Router& router, engine::Engine& engine);
 void add_exec_routes(Router& router, engine::Engine& engine);
+void add_container_file_routes(Router& router, engine::Engine& engine);
 
 // The images part of GET /system/df: {"LayersSize", "Images"}.
 Result<Json> disk_usage_images(engine::Engine& engine);

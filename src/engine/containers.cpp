@@ -248,18 +248,37 @@ Result<Json> Containers::runtime_spec(const std::string& id) const {
   return parse_json(TRY(read_file(state_dir(id) + "/config.json")));
 }
 
-Result<void> Containers::prepare_rootfs(const Container& c) {
-  image::Image image;
+Result<std::vector<std::string>> Containers::lower_dirs(const Container& c, image::Image* out) {
+  std::lock_guard lock(image_mutex_);
+  auto image = TRY_CTX(images_.resolve(c.image_id), "image of the container");
   std::vector<std::string> lower;
-  {
-    std::lock_guard lock(image_mutex_);
-    image = TRY_CTX(images_.resolve(c.image_id), "image of the container");
-    for (const auto& chain : image.chain_ids) lower.push_back(TRY(images_.layer_path(chain)));
-  }
+  for (const auto& chain : image.chain_ids) lower.push_back(TRY(images_.layer_path(chain)));
+  if (out) *out = std::move(image);
+  return lower;
+}
+
+// The image's layers, the init layer (mount points of the files berth puts
+// in every container, so they are not the container's changes) and the
+// container's own layer, mounted at rootfs/.
+Result<void> Containers::mount_rootfs(const Container& c, image::Image* image) {
+  auto lower = TRY(lower_dirs(c, image));
   std::string dir = container_dir(c.id);
+  if (!path_exists(dir + "/init")) {
+    for (const char* sub : {"/init.tmp/etc", "/init.tmp/dev", "/init.tmp/proc", "/init.tmp/sys"}) TRY(make_dirs(dir + sub, 0755));
+    for (const char* file : {"/init.tmp/etc/hostname", "/init.tmp/etc/hosts", "/init.tmp/etc/resolv.conf"})
+      TRY(write_file_atomic(dir + file, "", 0644, false));
+    if (::rename((dir + "/init.tmp").c_str(), (dir + "/init").c_str()) != 0) return fail_errno("rename init layer");
+  }
+  lower.push_back(dir + "/init");
   for (const char* sub : {"/upper", "/work", "/rootfs"}) TRY(make_dirs(dir + sub, 0700));
   (void)image::unmount(dir + "/rootfs");  // left behind by a daemon that died
-  TRY(image::mount_overlay({lower, dir + "/upper", dir + "/work"}, dir + "/rootfs"));
+  return image::mount_overlay({lower, dir + "/upper", dir + "/work"}, dir + "/rootfs");
+}
+
+Result<void> Containers::prepare_rootfs(const Container& c) {
+  image::Image image;
+  TRY(mount_rootfs(c, &image));
+  std::string dir = container_dir(c.id);
   ScopeGuard unmount([&] { (void)image::unmount(dir + "/rootfs"); });
 
   // The files Docker puts in every container.
@@ -291,6 +310,22 @@ Result<void> Containers::prepare_rootfs(const Container& c) {
   TRY(write_file_atomic(state + "/config.json", spec.dump(), 0600, false));
   unmount.dismiss();
   return {};
+}
+
+Result<void> Containers::with_rootfs(const std::string& ref, const std::function<Result<void>(const std::string& rootfs)>& use) {
+  auto c = TRY(get(ref));
+  std::string rootfs = container_dir(c.id) + "/rootfs";
+  if (c.state.running()) return use(rootfs);
+  // Stopped: mounted for the call, with starts held off meanwhile.
+  auto entry = TRY(find(c.id));
+  std::lock_guard op(entry->op);
+  {
+    std::lock_guard lock(mutex_);
+    if (entry->c.state.running()) return use(rootfs);
+  }
+  TRY(mount_rootfs(c));
+  ScopeGuard unmount([&] { (void)image::unmount(rootfs); });
+  return use(rootfs);
 }
 
 void Containers::cleanup_rootfs(const std::string& id) {

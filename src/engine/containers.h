@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,6 +81,21 @@ class Containers {
   void exec_exited(const std::string& exec_id, int status);
   std::vector<std::string> exec_ids(const std::string& container_id) const;
 
+  // The container's root filesystem for a call (cp, export), mounted for it
+  // when the container is not running.
+  Result<void> with_rootfs(const std::string& ref, const std::function<Result<void>(const std::string& rootfs)>& use);
+  // What the container changed: {kind, path}, kind 0 changed, 1 added, 2 deleted.
+  Result<std::vector<std::pair<int, std::string>>> changes(const std::string& ref);
+  struct CommitOptions {
+    std::vector<image::Reference> tags;
+    std::string comment, author;
+    std::vector<std::string> changes;  // Dockerfile instructions
+    Json config;                       // overrides of the container's Config
+    bool pause = true;
+  };
+  // A new image: the container's image plus a layer of what it changed.
+  Result<std::string> commit(const std::string& ref, const CommitOptions& options);
+
   std::string log_path(const Container& c) const;
   std::string container_dir(const std::string& id) const;
   std::string state_dir(const std::string& id) const;
@@ -96,6 +112,8 @@ class Containers {
   Result<void> persist(const Container& c) const;
   Result<void> start_locked(const std::shared_ptr<Entry>& entry);
   Result<void> prepare_rootfs(const Container& c);
+  Result<void> mount_rootfs(const Container& c, image::Image* image = nullptr);
+  Result<std::vector<std::string>> lower_dirs(const Container& c, image::Image* image);
   void cleanup_rootfs(const std::string& id);
   void monitor(std::shared_ptr<Entry> entry, UniqueFd connection);
   void handle_exit(const std::shared_ptr<Entry>& entry, std::optional<int> status);

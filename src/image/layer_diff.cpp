@@ -36,51 +36,52 @@ class DiffWriter {
     auto names = TRY(list_directory(dir_fd));
     std::ranges::sort(names);
     if (!path.empty() && is_opaque(dir_fd)) TRY(marker(path + "/.wh..wh..opq"));
-    for (const auto& name : names) {
-      std::string child = path.empty() ? name : path + "/" + name;
-      struct stat st;
-      if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return fail_errno("stat " + child);
-      if (is_whiteout(st)) {
-        TRY(marker((path.empty() ? "" : path + "/") + ".wh." + name));
-        continue;
-      }
-      Entry entry(archive_entry_new(), archive_entry_free);
-      archive_entry_set_pathname(entry.get(), child.c_str());
-      archive_entry_copy_stat(entry.get(), &st);
-      archive_entry_set_uname(entry.get(), "");
-      archive_entry_set_gname(entry.get(), "");
-      if (S_ISLNK(st.st_mode)) {
-        char target[4096];
-        ssize_t n = ::readlinkat(dir_fd, name.c_str(), target, sizeof target - 1);
-        if (n < 0) return fail_errno("readlink " + child);
-        target[n] = 0;
-        archive_entry_set_symlink(entry.get(), target);
-        TRY(tar_.add_entry(entry.get()));
-        continue;
-      }
-      if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-        // The second name of a file already written is a hard link to it.
-        auto key = std::pair{st.st_dev, st.st_ino};
-        if (auto first = links_.find(key); first != links_.end()) {
-          archive_entry_set_size(entry.get(), 0);
-          archive_entry_set_hardlink(entry.get(), first->second.c_str());
-          TRY(tar_.add_entry(entry.get()));
-          continue;
-        }
-        links_[key] = child;
-      }
-      int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0);
-      UniqueFd fd;
-      if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
-        fd = UniqueFd(::openat(dir_fd, name.c_str(), flags));
-        if (!fd) return fail_errno("open " + child);
-        TRY(copy_xattrs(fd.get(), entry.get()));
-      }
-      if (!S_ISREG(st.st_mode)) archive_entry_set_size(entry.get(), 0);
-      TRY(tar_.add_entry(entry.get()));
-      if (S_ISREG(st.st_mode)) TRY(content(fd.get(), child));
-      if (S_ISDIR(st.st_mode)) TRY(directory(fd.get(), child));
+    for (const auto& name : names) TRY(entry(dir_fd, name, path.empty() ? name : path + "/" + name));
+    return {};
+  }
+
+  // Writes name (in the directory dir_fd) as path, and what is under it.
+  Result<void> entry(int dir_fd, const std::string& name, const std::string& path) {
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return fail_errno("stat " + path);
+    if (is_whiteout(st)) {
+      auto slash = path.rfind('/');
+      return marker((slash == std::string::npos ? "" : path.substr(0, slash + 1)) + ".wh." + name);
     }
+    Entry entry(archive_entry_new(), archive_entry_free);
+    archive_entry_set_pathname(entry.get(), path.c_str());
+    archive_entry_copy_stat(entry.get(), &st);
+    archive_entry_set_uname(entry.get(), "");
+    archive_entry_set_gname(entry.get(), "");
+    if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t n = ::readlinkat(dir_fd, name.c_str(), target, sizeof target - 1);
+      if (n < 0) return fail_errno("readlink " + path);
+      target[n] = 0;
+      archive_entry_set_symlink(entry.get(), target);
+      return tar_.add_entry(entry.get());
+    }
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+      // The second name of a file already written is a hard link to it.
+      auto key = std::pair{st.st_dev, st.st_ino};
+      if (auto first = links_.find(key); first != links_.end()) {
+        archive_entry_set_size(entry.get(), 0);
+        archive_entry_set_hardlink(entry.get(), first->second.c_str());
+        return tar_.add_entry(entry.get());
+      }
+      links_[key] = path;
+    }
+    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0);
+    UniqueFd fd;
+    if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+      fd = UniqueFd(::openat(dir_fd, name.c_str(), flags));
+      if (!fd) return fail_errno("open " + path);
+      TRY(copy_xattrs(fd.get(), entry.get()));
+    }
+    if (!S_ISREG(st.st_mode)) archive_entry_set_size(entry.get(), 0);
+    TRY(tar_.add_entry(entry.get()));
+    if (S_ISREG(st.st_mode)) TRY(content(fd.get(), path));
+    if (S_ISDIR(st.st_mode)) TRY(directory(fd.get(), path));
     return {};
   }
 
@@ -135,6 +136,15 @@ Result<void> write_layer_diff(const std::string& upper, const ByteSink& out) {
   TRY(tar.open());
   DiffWriter writer(tar);
   TRY(writer.directory(root.get(), ""));
+  return tar.close();
+}
+
+Result<void> write_tree(int dir_fd, const std::string& name, const std::string& as, const ByteSink& out) {
+  TarWriter tar(out);
+  TRY(tar.open());
+  DiffWriter writer(tar);
+  if (name.empty()) TRY(writer.directory(dir_fd, ""));
+  else TRY(writer.entry(dir_fd, name, as));
   return tar.close();
 }
 

@@ -15,4 +15,9 @@ namespace berth::image {
 // changes give the same tar (and digest).
 Result<void> write_layer_diff(const std::string& upper, const ByteSink& out);
 
+// A tar of what is in a directory (export, cp): the entry `name` in the
+// directory dir_fd, named `as` in the tar, with everything under it; or,
+// with an empty name, the directory's whole content at the top.
+Result<void> write_tree(int dir_fd, const std::string& name, const std::string& as, const ByteSink& out);
+
 }  // namespace berth::image

@@ -17,6 +17,7 @@ def daemon(tmp_path):
     d = Daemon(tmp_path).start()
     d.import_busybox()
     yield d
+    d.remove_all_containers()
     d.stop()
     assert mounts_under(d.data_root) == []
 
@@ -75,3 +76,40 @@ def test_docker_save_then_docker_load_into_another_berthd(daemon, tmp_path):
         assert docker(other, "inspect", "-f", "{{.Id}}", "busybox").stdout == image_id
     finally:
         other.stop()
+
+
+def test_docker_run_echo_and_exit_codes(daemon):
+    result = docker(daemon, "run", "--rm", "busybox", "echo", "hi")
+    assert (result.returncode, result.stdout) == (0, "hi\n"), result.stderr
+    assert docker(daemon, "run", "--rm", "busybox", "sh", "-c", "exit 3").returncode == 3
+    assert docker(daemon, "ps", "-aq").stdout == ""
+
+
+def test_docker_container_life(daemon):
+    container_id = docker(daemon, "run", "-d", "--name", "web", "busybox", "sh", "-c", "echo started; sleep 1000").stdout.strip()
+    assert len(container_id) == 64
+    rows = docker(daemon, "ps").stdout.splitlines()
+    assert rows[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    assert rows[1].startswith(container_id[:12]) and rows[1].endswith(" web") and "Up " in rows[1]
+    subprocess_wait = __import__("berthtest").wait_for
+    subprocess_wait(lambda: docker(daemon, "logs", "web").stdout == "started\n")
+    result = docker(daemon, "exec", "web", "sh", "-c", "echo from exec; exit 2")
+    assert (result.returncode, result.stdout) == (2, "from exec\n")
+    pid = docker(daemon, "inspect", "-f", "{{.State.Pid}}", "web").stdout.strip()
+    assert os.path.exists(f"/proc/{pid}")
+    assert docker(daemon, "stop", "-t", "1", "web").stdout == "web\n"
+    assert docker(daemon, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web").stdout == "exited 137\n"
+    assert docker(daemon, "rm", "-f", "web").stdout == "web\n"
+    assert docker(daemon, "ps", "-a", "-q").stdout == ""
+
+
+def test_docker_run_it_under_a_pty(daemon):
+    from berthtest import Terminal
+    env = dict(os.environ, DOCKER_HOST=daemon.host, DOCKER_CONFIG=str(daemon.root / "docker-config"))
+    term = Terminal(["env", *[f"{k}={v}" for k, v in env.items() if k.startswith("DOCKER_")], DOCKER, "run", "-it", "--rm", "busybox", "sh"])
+    term.expect(r"/ # ")
+    term.type("echo $((40+2)); stty size\r")
+    term.expect(r"42\r\n30 100\r\n")
+    term.type("exit 6\r")
+    assert term.wait() == 6
+
