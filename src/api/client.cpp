@@ -95,6 +95,7 @@ Result<ClientResponse> Client::request(const std::string& method, const std::str
   buffer.reserve(256 << 10);  // Beast reads at most the free capacity per recv
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  if (method == "HEAD") parser.skip(true);  // a length, but no body
   http::read_header(sock, buffer, parser, ec);
   if (ec == http::error::need_buffer) ec = {};
   if (ec) return fail("read response: " + ec.message());

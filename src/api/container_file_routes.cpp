@@ -53,6 +53,12 @@ Result<ContainerPath> resolve(const std::string& rootfs, const std::string& path
   if (!name.empty() && ::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return fail("Could not find the file " + path + " in container " + container, ENOENT);
   if (name.empty()) return ContainerPath{std::move(root), ""};
+  // "dir/" means the directory, through a link if it is one (inside the root).
+  if (path.ends_with('/') && S_ISLNK(st.st_mode)) {
+    auto target = open_in_root(root.get(), clean, O_RDONLY | O_DIRECTORY);
+    if (!target) return fail("Could not find the file " + path + " in container " + container, ENOENT);
+    return ContainerPath{std::move(*target), ""};
+  }
   return ContainerPath{std::move(*dir), name};
 }
 
@@ -75,7 +81,7 @@ Result<std::string> path_stat(const ContainerPath& p) {
   gmtime_r(&t, &utc);
   char mtime[64];
   strftime(mtime, sizeof mtime, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  Json doc = {{"name", p.name.empty() ? "/" : p.name}, {"size", st.st_size}, {"mode", mode}, {"mtime", mtime}, {"linkTarget", link}};
+  Json doc = {{"name", p.name.empty() ? "." : p.name}, {"size", st.st_size}, {"mode", mode}, {"mtime", mtime}, {"linkTarget", link}};
   return base64(doc.dump());
 }
 

@@ -363,6 +363,7 @@ void add_container_commands(CLI::App& app, Context& ctx) {
   add_rm(container->add_subcommand("rm", "Remove one or more containers")->alias("remove"), ctx);
   add_container_prune(container->add_subcommand("prune", "Remove all stopped containers"), ctx);
   add_run_commands(app, *container, ctx);
+  add_file_commands(app, *container, ctx);
 }
 
 }  // namespace berth::cli

@@ -10,5 +10,9 @@ namespace berth::cli {
 void add_container_commands(CLI::App& app, Context& ctx);
 // create, run, start, attach, exec (streaming a container's stdio).
 void add_run_commands(CLI::App& app, CLI::App& container, Context& ctx);
+// cp, diff, export, commit.
+void add_file_commands(CLI::App& app, CLI::App& container, Context& ctx);
+
+Result<std::string> decode_base64(const std::string& text);
 
 }  // namespace berth::cli

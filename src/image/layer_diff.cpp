@@ -44,6 +44,7 @@ class DiffWriter {
   Result<void> entry(int dir_fd, const std::string& name, const std::string& path) {
     struct stat st;
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return fail_errno("stat " + path);
+    if (S_ISSOCK(st.st_mode)) return {};  // tar cannot hold one; Docker skips them too
     if (is_whiteout(st)) {
       auto slash = path.rfind('/');
       return marker((slash == std::string::npos ? "" : path.substr(0, slash + 1)) + ".wh." + name);
