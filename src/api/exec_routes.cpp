@@ -4,6 +4,8 @@
 
 #include "api/routes.h"
 #include "api/stream_relay.h"
+#include "base/file.h"
+#include "shim/protocol.h"
 
 namespace berth::api {
 
@@ -24,12 +26,24 @@ Result<void> start(Request& request, ResponseWriter& response, engine::Engine& e
   Json body = TRY(json_body(request));
   bool detach = body.value("Detach", false);
   auto info = TRY(containers.exec_inspect(id));
-  auto output = TRY(containers.exec_start(id, detach));
-  if (detach) return response.send(200, "application/json", "");
+  auto output = TRY(containers.exec_prepare(id, detach));
+  if (detach) {
+    TRY(containers.exec_run(id));
+    return response.send(200, "application/json", "");
+  }
   bool tty = info["ProcessConfig"].value("tty", false);
   std::string keys = info.value("DetachKeys", "");
   RelayOptions options{info.value("OpenStdin", false), true, tty, TRY(parse_detach_keys(keys.empty() ? "ctrl-p,ctrl-q" : keys))};
   auto hijacked = TRY(response.hijack(tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"));
+  // The process runs only now that the client has the stream's header:
+  // output that came with it could be lost in a client's header buffer.
+  // A failure to start is said in the stream, as Docker does.
+  if (auto ran = containers.exec_run(id); !ran) {
+    std::string message = ran.error().message() + "\r\n";
+    (void)write_all(hijacked.fd, tty ? message : shim::frame_header(shim::kStdout, message.size()) + message);
+    ::shutdown(hijacked.fd, SHUT_WR);
+    return {};
+  }
   // The exit is recorded before the client hears the stream end, so its
   // inspect right after sees the exit code.
   if (auto status = relay_streams(hijacked.fd, hijacked.pending, output.get(), options)) containers.exec_exited(id, *status);

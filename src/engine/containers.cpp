@@ -701,7 +701,7 @@ Result<std::string> Containers::exec_create(const std::string& ref, Json config)
   return exec->id;
 }
 
-Result<UniqueFd> Containers::exec_start(const std::string& exec_id, bool detach) {
+Result<UniqueFd> Containers::exec_prepare(const std::string& exec_id, bool detach) {
   std::shared_ptr<Exec> exec;
   {
     std::lock_guard lock(mutex_);
@@ -726,18 +726,7 @@ Result<UniqueFd> Containers::exec_start(const std::string& exec_id, bool detach)
   auto monitor = TRY(shim_subscribe(dir, false, false));
   UniqueFd output;
   if (!detach) output = TRY(shim_subscribe(dir, field(exec->config, "AttachStdout") == true, field(exec->config, "AttachStderr") == true));
-  auto started = shim_request(dir, {{"op", "start"}});
-  if (!started) {
-    exec_exited(exec_id, 126);
-    return fail(started.error().message(), EINVAL);
-  }
   cleanup.dismiss();
-  {
-    std::lock_guard lock(mutex_);
-    exec->running = !exec->exit_code;
-    exec->pid = (*started).value("pid", 0);
-  }
-  events_.publish("container", "exec_start: " + command_text(exec->config["Cmd"].get<std::vector<std::string>>()), cid, {{"execID", exec_id}});
   std::thread([this, exec_id, dir, monitor = std::move(monitor)]() mutable {
     std::optional<int> status;
     for (;;) {
@@ -750,6 +739,29 @@ Result<UniqueFd> Containers::exec_start(const std::string& exec_id, bool detach)
     (void)remove_all(dir);
   }).detach();
   return output;
+}
+
+Result<void> Containers::exec_run(const std::string& exec_id) {
+  std::shared_ptr<Exec> exec;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = execs_.find(exec_id);
+    if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
+    exec = it->second;
+  }
+  auto started = shim_request(exec_dir(*exec), {{"op", "start"}});
+  if (!started) {
+    exec_exited(exec_id, 126);
+    return fail(started.error().message(), EINVAL);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    exec->running = !exec->exit_code;
+    exec->pid = (*started).value("pid", 0);
+  }
+  events_.publish("container", "exec_start: " + command_text(exec->config["Cmd"].get<std::vector<std::string>>()), exec->container_id,
+                  {{"execID", exec_id}});
+  return {};
 }
 
 void Containers::exec_exited(const std::string& exec_id, int status) {

@@ -72,9 +72,11 @@ class Containers {
 
   // Execs: another process in a running container, each with a shim of its own.
   Result<std::string> exec_create(const std::string& ref, Json config);
-  // Starts an exec; unless detached, returns a connection subscribed to
-  // its output (made before it runs, so nothing is missed).
-  Result<UniqueFd> exec_start(const std::string& exec_id, bool detach);
+  // Readies an exec's shim; unless detached, returns a connection
+  // subscribed to its output (made before it runs, so nothing is missed).
+  Result<UniqueFd> exec_prepare(const std::string& exec_id, bool detach);
+  // Runs the prepared exec; a failure to start is its end too (status 126).
+  Result<void> exec_run(const std::string& exec_id);
   Result<Json> exec_inspect(const std::string& exec_id) const;
   Result<void> exec_resize(const std::string& exec_id, int height, int width);
   // Records an exec's end (from whoever hears of it first).
