@@ -107,8 +107,10 @@ std::string Containers::container_dir(const std::string& id) const { return path
 std::string Containers::state_dir(const std::string& id) const { return paths_.exec_root + "/containers/" + id; }
 std::string Containers::log_path(const Container& c) const { return container_dir(c.id) + "/" + c.id + "-json.log"; }
 
-Result<void> Containers::persist(const Container& c) const {
-  return write_file_atomic(container_dir(c.id) + "/container.json", container_to_json(c).dump(), 0600);
+// Atomic always; durable (fsync) only for a new container: a state change
+// lost to a power cut describes processes the reboot ended anyway.
+Result<void> Containers::persist(const Container& c, bool durable) const {
+  return write_file_atomic(container_dir(c.id) + "/container.json", container_to_json(c).dump(), 0600, durable);
 }
 
 Result<void> Containers::restore() {
@@ -195,7 +197,7 @@ Result<Containers::Created> Containers::create(const std::string& requested_name
   }
   auto written = [&]() -> Result<void> {
     TRY(make_dirs(container_dir(c.id), 0700));
-    return persist(c);
+    return persist(c, /*durable=*/true);
   }();
   if (!written) {
     std::lock_guard lock(mutex_);
@@ -627,7 +629,7 @@ Result<void> Containers::rename(const std::string& ref, const std::string& new_n
                   EEXIST);
   std::string old = entry->c.name;
   entry->c.name = name;
-  TRY(persist(entry->c));
+  TRY(persist(entry->c, /*durable=*/true));
   events_.publish("container", "rename", entry->c.id, {{"name", name}, {"oldName", "/" + old}});
   return {};
 }

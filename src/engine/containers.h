@@ -111,7 +111,7 @@ class Containers {
   struct Entry;
   struct Exec;
   Result<std::shared_ptr<Entry>> find(const std::string& ref) const;
-  Result<void> persist(const Container& c) const;
+  Result<void> persist(const Container& c, bool durable = false) const;
   Result<void> start_locked(const std::shared_ptr<Entry>& entry);
   Result<void> prepare_rootfs(const Container& c);
   Result<void> mount_rootfs(const Container& c, image::Image* image = nullptr);

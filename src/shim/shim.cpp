@@ -346,12 +346,8 @@ void Shim::forward(int fd, uint8_t stream) {
 void Shim::finish() {
   if (log_) (void)log_->flush();
   int status = exit_status_.value_or(255);
-  if (!is_exec()) {
-    child_stdin_.reset();
-    child_stdout_.reset();
-    child_stderr_.reset();
-    (void)run_runtime({"delete", "--force", options_.id});
-  }
+  // The runtime's state of the container is berthd's to delete (at once, or
+  // when it restarts): the exit is reported without waiting for that.
   Json exit = {{"exit_code", status}, {"finished_at", rfc3339_now()}};
   (void)write_file_atomic(kExitFileName, exit.dump(), 0644, /*durable=*/false);
   broadcast(kExit, std::to_string(status), false);
