@@ -17,6 +17,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "engine/container_spec.h"
+#include "engine/container_stats.h"
 #include "image/reference.h"
 #include "runtime/container.h"
 #include "shim/json_log.h"
@@ -148,6 +149,15 @@ Json summary(const Container& c, int64_t now) {
           {"Mounts", Json::array()}};
 }
 
+// SizeRw (the container's own layer) and SizeRootFs (with its image's).
+void add_sizes(Json& row, const Container& c, Engine& engine) {
+  auto usage = run_command({"du", {"du", "-sb", engine.containers().container_dir(c.id) + "/upper"}, {}, "", true});
+  row["SizeRw"] = usage && usage->status == 0 ? std::atoll(usage->output.c_str()) : 0;
+  row["SizeRootFs"] = row["SizeRw"];
+  std::lock_guard lock(engine.image_mutex());
+  if (auto image = engine.images().resolve(c.image_id)) row["SizeRootFs"] = image->size + row["SizeRw"].get<int64_t>();
+}
+
 // ps's --filter: status, name, id, label, ancestor, exited, before, since.
 Result<std::function<bool(const Container&)>> container_filter(const std::string& text, Engine& engine) {
   auto filters = TRY(parse_filters(text));
@@ -235,13 +245,7 @@ Result<void> list(Request& request, ResponseWriter& response, Engine& engine) {
     if (!all && limit <= 0 && !by_status && !c.state.running()) continue;
     if (!filter(c)) continue;
     Json row = summary(c, now);
-    if (request.query_flag("size")) {
-      auto usage = run_command({"du", {"du", "-sb", engine.containers().container_dir(c.id) + "/upper"}, {}, "", true});
-      row["SizeRw"] = usage && usage->status == 0 ? std::atoll(usage->output.c_str()) : 0;
-      row["SizeRootFs"] = 0;
-      std::lock_guard lock(engine.image_mutex());
-      if (auto image = engine.images().resolve(c.image_id)) row["SizeRootFs"] = image->size + row["SizeRw"].get<int64_t>();
-    }
+    if (request.query_flag("size")) add_sizes(row, c, engine);
     out.push_back(std::move(row));
   }
   return response.json(200, out);
@@ -409,7 +413,57 @@ Result<void> top(Request& request, ResponseWriter& response, Engine& engine) {
   return response.json(200, {{"Titles", titles}, {"Processes", processes}});
 }
 
+// GET /containers/{name}/stats: samples of the container's cgroup, each with
+// the one before as precpu_stats (CPU % is their difference); one unless streamed.
+Result<void> stats(Request& request, ResponseWriter& response, Engine& engine) {
+  auto c = TRY(engine.containers().get(request.params["name"]));
+  bool stream = request.query_value("stream", "1") != "0" && request.query_value("stream") != "false";
+  bool one_shot = request.query_flag("one-shot");
+  auto sample = [&]() {
+    Json s = engine::cgroup_stats("/berth/" + c.id);
+    s["name"] = "/" + c.name;
+    s["id"] = c.id;
+    return s;
+  };
+  auto running = [&] {
+    auto now = engine.containers().get(c.id);
+    return now && now->state.running();
+  };
+  Json previous = running() ? sample() : Json();
+  if (!stream) {
+    Json out = previous.is_null() ? Json{{"read", rfc3339_now()}, {"name", "/" + c.name}, {"id", c.id}} : previous;
+    if (!one_shot && !previous.is_null()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      out = sample();
+      out["precpu_stats"] = previous["cpu_stats"];
+      out["preread"] = previous["read"];
+    }
+    return response.json(200, out);
+  }
+  TRY(response.begin_stream(200, "application/json"));
+  while (!previous.is_null() && running()) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    Json current = sample();
+    current["precpu_stats"] = previous["cpu_stats"];
+    current["preread"] = previous["read"];
+    TRY(response.write(current.dump() + "\n"));
+    previous = std::move(current);
+  }
+  return response.finish();
+}
+
 }  // namespace
+
+Json disk_usage_containers(Engine& engine) {
+  Json out = Json::array();
+  int64_t now = static_cast<int64_t>(::time(nullptr));
+  for (const auto& c : engine.containers().list()) {
+    Json row = summary(c, now);
+    add_sizes(row, c, engine);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
 
 void add_container_routes(Router& router, Engine& engine) {
   auto& containers = engine.containers();
@@ -483,6 +537,7 @@ void add_container_routes(Router& router, Engine& engine) {
   router.add("GET", "/containers/{name}/logs", [&engine](Request& rq, ResponseWriter& rs) { return logs(rq, rs, engine); });
   router.add("POST", "/containers/{name}/attach", [&engine](Request& rq, ResponseWriter& rs) { return attach(rq, rs, engine); });
   router.add("POST", "/containers/{name}/resize", [&engine](Request& rq, ResponseWriter& rs) { return resize(rq, rs, engine); });
+  router.add("GET", "/containers/{name}/stats", [&engine](Request& rq, ResponseWriter& rs) { return stats(rq, rs, engine); });
   router.add("GET", "/containers/{name}/top", [&engine](Request& rq, ResponseWriter& rs) { return top(rq, rs, engine); });
 }
 

@@ -308,6 +308,8 @@ Result<void> prune(Request& request, ResponseWriter& response, engine::Engine& e
 }  // namespace
 
 Result<Json> disk_usage_images(engine::Engine& engine) {
+  std::map<std::string, int> containers;  // image id → containers made from it
+  for (const auto& c : engine.containers().list()) ++containers[c.image_id];
   std::lock_guard lock(engine.image_mutex());
   auto images = TRY(engine.images().list());
   std::map<std::string, int> users;  // chain id → images using it
@@ -321,7 +323,7 @@ Result<Json> disk_usage_images(engine::Engine& engine) {
     for (const auto& chain : image.chain_ids)
       if (users[chain] > 1) shared += TRY(engine.images().layer_size(chain));
     Json row = summary(image);
-    row["Containers"] = 0;
+    row["Containers"] = containers[image.id];
     row["SharedSize"] = shared;
     rows.push_back(row);
   }

@@ -15,6 +15,9 @@ void add_container_file_routes(Router& router, engine::Engine& engine);
 // The images part of GET /system/df: {"LayersSize", "Images"}.
 Result<Json> disk_usage_images(engine::Engine& engine);
 
+// The containers part of GET /system/df: summaries with SizeRw.
+Json disk_usage_containers(engine::Engine& engine);
+
 // Docker's filters parameter: {"key":{"value":true}} or {"key":["value"]}.
 Result<std::map<std::string, std::vector<std::string>>> parse_filters(const std::string& text);
 

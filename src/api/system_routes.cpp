@@ -46,11 +46,17 @@ Json info_json(engine::Engine& engine) {
     auto at = release->find("PRETTY_NAME=\"");
     if (at != std::string::npos) os = release->substr(at + 13, release->find('"', at + 13) - at - 13);
   }
+  int running = 0, paused = 0, stopped = 0;
+  for (const auto& c : engine.containers().list()) {
+    if (c.state.status == "paused") ++paused;
+    else if (c.state.running()) ++running;
+    else ++stopped;
+  }
   return {{"ID", "berth"},
-          {"Containers", 0},
-          {"ContainersRunning", 0},
-          {"ContainersPaused", 0},
-          {"ContainersStopped", 0},
+          {"Containers", running + paused + stopped},
+          {"ContainersRunning", running},
+          {"ContainersPaused", paused},
+          {"ContainersStopped", stopped},
           {"Images", images},
           {"Driver", "overlay2"},
           {"DriverStatus", Json::array()},
@@ -127,7 +133,7 @@ void add_system_routes(Router& router, engine::Engine& engine) {
   router.add("GET", "/info", [&engine](Request&, ResponseWriter& response) { return response.json(200, info_json(engine)); });
   router.add("GET", "/system/df", [&engine](Request&, ResponseWriter& response) -> Result<void> {
     Json usage = TRY(disk_usage_images(engine));
-    usage["Containers"] = Json::array();
+    usage["Containers"] = disk_usage_containers(engine);
     usage["Volumes"] = Json::array();
     usage["BuildCache"] = Json::array();
     return response.json(200, usage);

@@ -1,7 +1,10 @@
 // berth's container commands that do not stream a container's stdio: ps,
 // stop, restart, kill, pause, unpause, rm, rename, wait, logs, top, port,
 // container prune (run, create, start and attach are in run_commands.cpp).
+#include <chrono>
+#include <future>
 #include <iostream>
+#include <thread>
 #include <memory>
 #include <sstream>
 
@@ -318,6 +321,90 @@ void add_port(CLI::App* cmd, Context& ctx) {
   });
 }
 
+// Docker's units.BytesSize: binary units, four significant digits ("1.953MiB").
+std::string binary_size(double bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 5) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g%s", bytes, kUnits[unit]);
+  return buf;
+}
+
+Json stats_row(const Json& s, bool no_trunc) {
+  std::string id = s.value("id", "");
+  const Json& cpu = s.value("cpu_stats", Json::object());
+  const Json& pre = s.value("precpu_stats", Json::object());
+  auto number = [](const Json& j, const char* a, const char* b = nullptr) -> double {
+    if (!j.is_object() || !j.contains(a)) return 0;
+    const Json& v = b ? j[a].value(b, Json(0)) : j[a];
+    return v.is_number() ? v.get<double>() : 0;
+  };
+  double cpu_delta = number(cpu, "cpu_usage", "total_usage") - number(pre, "cpu_usage", "total_usage");
+  double system_delta = number(cpu, "system_cpu_usage") - number(pre, "system_cpu_usage");
+  double cpu_percent = system_delta > 0 && cpu_delta > 0 ? cpu_delta / system_delta * number(cpu, "online_cpus") * 100 : 0;
+  const Json& mem = s.value("memory_stats", Json::object());
+  // Docker counts usage without the page cache it could drop.
+  double cache = number(mem, "stats", "total_inactive_file");
+  if (cache == 0) cache = number(mem, "stats", "inactive_file");
+  double usage = std::max(0.0, number(mem, "usage") - cache), limit = number(mem, "limit");
+  char cpu_text[32], mem_percent[32];
+  std::snprintf(cpu_text, sizeof cpu_text, "%.2f%%", cpu_percent);
+  std::snprintf(mem_percent, sizeof mem_percent, "%.2f%%", limit > 0 ? usage / limit * 100 : 0);
+  std::string name = s.value("name", "");
+  return {{"ID", no_trunc ? id : id.substr(0, 12)},  {"Container", no_trunc ? id : id.substr(0, 12)},
+          {"Name", name.starts_with('/') ? name.substr(1) : name}, {"CPUPerc", cpu_text},
+          {"MemUsage", binary_size(usage) + " / " + binary_size(limit)}, {"MemPerc", mem_percent},
+          {"NetIO", "0B / 0B"}, {"BlockIO", "0B / 0B"},
+          {"PIDs", std::to_string(static_cast<int64_t>(number(s.value("pids_stats", Json::object()), "current")))}};
+}
+
+void add_stats(CLI::App* cmd, Context& ctx) {
+  struct Options {
+    bool all = false, no_stream = false, no_trunc = false;
+    std::string format;
+    std::vector<std::string> names;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_flag("-a,--all", o->all, "Show all containers (default shows just running)");
+  cmd->add_flag("--no-stream", o->no_stream, "Disable streaming stats and only pull the first result");
+  cmd->add_flag("--no-trunc", o->no_trunc, "Do not truncate output");
+  cmd->add_option("--format", o->format, "Format output using a custom template");
+  cmd->add_option("containers", o->names, "CONTAINER");
+  cmd->final_callback([=, &ctx] {
+    ctx.run = [=, &ctx]() -> Result<int> {
+      std::string format = o->format.empty() || o->format == "table"
+                               ? "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+                               : o->format;
+      Json headers = {{"ID", "CONTAINER ID"}, {"Container", "CONTAINER"}, {"Name", "NAME"}, {"CPUPerc", "CPU %"},
+                      {"MemUsage", "MEM USAGE / LIMIT"}, {"MemPerc", "MEM %"}, {"NetIO", "NET I/O"}, {"BlockIO", "BLOCK I/O"},
+                      {"PIDs", "PIDS"}};
+      for (bool first = true;; first = false) {
+        std::vector<std::string> names = o->names;
+        if (names.empty()) {
+          auto list = TRY(parse_json(TRY(call(ctx, "GET", "/containers/json", {{"all", o->all ? "1" : "0"}})).body));
+          for (const auto& c : list) names.push_back(c["Id"].get<std::string>());
+        }
+        std::vector<std::future<Result<api::ClientResponse>>> samples;
+        for (const auto& name : names)
+          samples.push_back(std::async(std::launch::async, [&ctx, name] {
+            return call(ctx, "GET", "/containers/" + name + "/stats", {{"stream", "0"}});
+          }));
+        std::vector<Json> rows;
+        for (auto& sample : samples) rows.push_back(stats_row(TRY(parse_json(TRY(sample.get()).body)), o->no_trunc));
+        if (!o->no_stream) std::cout << "\033[2J\033[H";  // the screen redrawn each second
+        TRY(print_rows(std::cout, format, rows, headers));
+        std::cout.flush();
+        if (o->no_stream) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(first ? 500 : 750));
+      }
+    };
+  });
+}
+
 void add_container_prune(CLI::App* cmd, Context& ctx) {
   auto force = std::make_shared<bool>(false);
   auto filters = std::make_shared<std::vector<std::string>>();
@@ -356,6 +443,7 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     add_rename(parent->add_subcommand("rename", "Rename a container"), ctx);
     add_logs(parent->add_subcommand("logs", "Fetch the logs of a container"), ctx);
     add_top(parent->add_subcommand("top", "Display the running processes of a container"), ctx);
+    add_stats(parent->add_subcommand("stats", "Display a live stream of container(s) resource usage statistics"), ctx);
     add_port(parent->add_subcommand("port", "List port mappings or a specific mapping for the container"), ctx);
   }
   add_inspect(container->add_subcommand("inspect", "Display detailed information on one or more containers"), ctx, "container");

@@ -80,13 +80,22 @@ void add_df(CLI::App* cmd, Context& ctx) {
         if (image["Containers"].get<int64_t>() > 0) ++active; else reclaimable += unique;
       }
       int64_t layers = df["LayersSize"].get<int64_t>();
+      int64_t containers_size = 0, containers_reclaimable = 0, containers_active = 0;
+      for (const auto& c : df["Containers"]) {
+        int64_t size = c.value("SizeRw", int64_t{0});
+        containers_size += size;
+        if (c["State"] == "running" || c["State"] == "paused" || c["State"] == "restarting") ++containers_active;
+        else containers_reclaimable += size;
+      }
       auto percent = [](int64_t part, int64_t whole) {
         return whole == 0 ? std::string() : " (" + std::to_string(part * 100 / whole) + "%)";
       };
       std::vector<Json> rows = {
           {{"Type", "Images"}, {"TotalCount", df["Images"].size()}, {"Active", active}, {"Size", human_size(layers)},
            {"Reclaimable", human_size(reclaimable) + percent(reclaimable, layers)}},
-          {{"Type", "Containers"}, {"TotalCount", 0}, {"Active", 0}, {"Size", "0B"}, {"Reclaimable", "0B"}},
+          {{"Type", "Containers"}, {"TotalCount", df["Containers"].size()}, {"Active", containers_active},
+           {"Size", human_size(containers_size)},
+           {"Reclaimable", human_size(containers_reclaimable) + percent(containers_reclaimable, containers_size)}},
           {{"Type", "Local Volumes"}, {"TotalCount", 0}, {"Active", 0}, {"Size", "0B"}, {"Reclaimable", "0B"}},
           {{"Type", "Build Cache"}, {"TotalCount", 0}, {"Active", 0}, {"Size", "0B"}, {"Reclaimable", "0B"}}};
       Json headers = {{"Type", "TYPE"}, {"TotalCount", "TOTAL"}, {"Active", "ACTIVE"}, {"Size", "SIZE"}, {"Reclaimable", "RECLAIMABLE"}};

@@ -183,6 +183,15 @@ def test_memory_and_pids_limits_are_set_and_enforced(busybox):
     assert busybox.inspect("hog", "{{.State.ExitCode}}") == "137"
 
 
+def test_stats_and_df_show_the_container(busybox):
+    busybox.berth("run", "-d", "--name", "busy", "-m", "64m", "busybox", "sh", "-c", "while true; do :; done", check=True)
+    row = busybox.berth("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", check=True).stdout.split()
+    assert row[0] == "busy" and float(row[1].rstrip("%")) > 10 and row[-2:] == ["64MiB", "1"], row
+    df = busybox.berth("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}", check=True).stdout.splitlines()
+    assert "Containers 1 1" in df
+    assert "Running: 1" in busybox.berth("info", check=True).stdout
+
+
 def test_restart_policy_always_restarts_a_dying_container(busybox):
     busybox.berth("run", "-d", "--name", "phoenix", "--restart", "always", "busybox", "sh", "-c", "sleep 0.2; exit 1", check=True)
     wait_for(lambda: int(busybox.inspect("phoenix", "{{.RestartCount}}")) >= 2, timeout=20)
