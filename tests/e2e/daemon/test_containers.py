@@ -234,3 +234,17 @@ def test_container_prune_removes_stopped_containers(busybox):
     r = busybox.berth("container", "prune", "-f", check=True)
     assert r.stdout.startswith("Deleted Containers:\n")
     assert busybox.berth("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["keep"]
+
+
+def test_logs_rotate_at_max_size(busybox):
+    busybox.berth("run", "--name", "chatty", "--log-opt", "max-size=2k", "--log-opt", "max-file=2", "busybox", "sh", "-c",
+                  "for i in $(seq 200); do echo line-$i; done", check=True)
+    log_path = busybox.inspect("chatty", "{{.LogPath}}")
+    import os
+    assert os.path.exists(log_path + ".1") and not os.path.exists(log_path + ".2")
+    assert os.path.getsize(log_path) <= 2048 + 100
+    lines = busybox.berth("logs", "chatty").stdout.splitlines()
+    assert lines[-1] == "line-200" and 10 < len(lines) < 200  # the oldest were rotated away
+    assert lines == [f"line-{i}" for i in range(201 - len(lines), 201)]
+    r = busybox.berth("run", "--log-opt", "max-file=x", "busybox", "true")
+    assert r.returncode == 125 and "max-file" in r.stderr
