@@ -1,18 +1,18 @@
 #include "api/client.h"
 
-#include "base/file.h"
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <limits>
 #include <vector>
+
+#include "base/file.h"
 
 namespace berth::api {
 

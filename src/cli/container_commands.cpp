@@ -321,19 +321,6 @@ void add_port(CLI::App* cmd, Context& ctx) {
   });
 }
 
-// Docker's units.BytesSize: binary units, four significant digits ("1.953MiB").
-std::string binary_size(double bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 5) {
-    bytes /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g%s", bytes, kUnits[unit]);
-  return buf;
-}
-
 Json stats_row(const Json& s, bool no_trunc) {
   std::string id = s.value("id", "");
   const Json& cpu = s.value("cpu_stats", Json::object());

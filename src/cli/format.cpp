@@ -23,6 +23,19 @@ std::string human_size(int64_t bytes) {
   return buf;
 }
 
+// Docker's units.BytesSize: binary units, four significant digits ("1.953MiB").
+std::string binary_size(double bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 5) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g%s", bytes, kUnits[unit]);
+  return buf;
+}
+
 std::string time_ago(int64_t unix_seconds) { return human_duration(static_cast<int64_t>(::time(nullptr)) - unix_seconds) + " ago"; }
 
 namespace {

@@ -24,6 +24,8 @@ std::string align_tabs(const std::string& text);
 
 // 1980000 → "1.98MB" (decimal units, 3 significant digits).
 std::string human_size(int64_t bytes);
+// 2048000 → "1.953MiB" (binary units, 4 significant digits, as Docker's BytesSize).
+std::string binary_size(double bytes);
 // "About a minute ago" for a Unix time.
 std::string time_ago(int64_t unix_seconds);
 

@@ -43,6 +43,16 @@ std::vector<std::string> strings(const Json& j) {
   return out;
 }
 
+// KEY=VALUE entries of overrides replace those of base with the same KEY.
+std::vector<std::string> merge_env(std::vector<std::string> base, const Json& overrides) {
+  for (const auto& e : strings(overrides)) {
+    std::string key = e.substr(0, e.find('='));
+    std::erase_if(base, [&](const std::string& old) { return old.substr(0, old.find('=')) == key; });
+    base.push_back(e);
+  }
+  return base;
+}
+
 Json field(const Json& obj, const char* key) {
   if (!obj.is_object()) return nullptr;
   auto it = obj.find(key);
@@ -199,13 +209,7 @@ Json merge_image_config(Json config, const Json& image_config) {
     if (field(config, "Entrypoint").is_null()) config["Entrypoint"] = field(image, "Entrypoint");
   }
   if (field(config, "Entrypoint") == Json::array({""})) config["Entrypoint"] = nullptr;  // --entrypoint "": none at all
-  std::vector<std::string> env = strings(field(image, "Env"));
-  for (const auto& e : strings(field(config, "Env"))) {
-    std::string key = e.substr(0, e.find('='));
-    std::erase_if(env, [&](const std::string& old) { return old.substr(0, old.find('=')) == key; });
-    env.push_back(e);
-  }
-  config["Env"] = env;
+  config["Env"] = merge_env(strings(field(image, "Env")), field(config, "Env"));
   for (const char* key : {"Labels", "ExposedPorts", "Volumes"}) {
     Json merged = field(image, key).is_object() ? image[key] : Json::object();
     if (field(config, key).is_object()) merged.update(config[key]);
@@ -237,13 +241,7 @@ Result<Json> exec_process(const Json& spec, const std::string& rootfs, const Jso
   if (args.empty()) return invalid("No exec command specified");
   process["args"] = args;
   process["terminal"] = field(exec, "Tty") == true;
-  std::vector<std::string> env = strings(field(process, "env"));
-  for (const auto& e : strings(field(exec, "Env"))) {
-    std::string key = e.substr(0, e.find('='));
-    std::erase_if(env, [&](const std::string& old) { return old.substr(0, old.find('=')) == key; });
-    env.push_back(e);
-  }
-  process["env"] = env;
+  process["env"] = merge_env(strings(field(process, "env")), field(exec, "Env"));
   if (Json cwd = field(exec, "WorkingDir"); cwd.is_string() && !cwd.get<std::string>().empty()) {
     if (!cwd.get<std::string>().starts_with('/')) return invalid("the working directory '" + cwd.get<std::string>() + "' is invalid, it needs to be an absolute path");
     process["cwd"] = cwd;
@@ -329,12 +327,7 @@ Result<Json> make_runtime_spec(const SpecInput& in) {
   const Json& host = in.host_config;
 
   auto args = TRY(process_args(in.image_config, config));
-  std::vector<std::string> env = strings(field(image, "Env"));
-  for (const auto& e : strings(field(config, "Env"))) {
-    std::string key = e.substr(0, e.find('='));
-    std::erase_if(env, [&](const std::string& old) { return old.substr(0, old.find('=')) == key; });
-    env.push_back(e);
-  }
+  std::vector<std::string> env = merge_env(strings(field(image, "Env")), field(config, "Env"));
   if (std::ranges::none_of(env, [](const std::string& e) { return e.starts_with("PATH="); }))
     env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   std::string hostname = field(config, "Hostname").is_string() && !config["Hostname"].get<std::string>().empty()

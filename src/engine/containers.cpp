@@ -130,7 +130,10 @@ Result<void> Containers::restore() {
     auto entry = std::make_shared<Entry>();
     entry->c = std::move(*c);
     by_id_[id] = entry;
-    if (!entry->c.state.running()) continue;
+    if (!entry->c.state.running()) {
+      cleanup_rootfs(id);  // what a daemon that died while starting it left
+      continue;
+    }
     if (auto conn = shim_subscribe(state_dir(id), false, false)) {
       entry->shim_ready = true;
       std::thread(&Containers::monitor, this, entry, std::move(*conn)).detach();
@@ -138,6 +141,22 @@ Result<void> Containers::restore() {
       handle_exit(entry, shim_exit_status(state_dir(id)));
     }
   }
+  // As Docker at its start: containers whose policy is always (or
+  // unless-stopped, and not stopped by hand) run again.
+  std::vector<std::shared_ptr<Entry>> to_start;
+  for (const auto& [id, entry] : by_id_) {
+    std::string policy = string_field(field(entry->c.host_config, "RestartPolicy"), "Name");
+    if (!entry->shim_ready && entry->c.state.status == "exited" && !entry->c.manually_stopped &&
+        (policy == "always" || policy == "unless-stopped"))
+      to_start.push_back(entry);
+  }
+  if (!to_start.empty())
+    std::thread([this, to_start] {
+      for (const auto& entry : to_start) {
+        std::lock_guard op(entry->op);
+        (void)start_locked(entry);
+      }
+    }).detach();
   return {};
 }
 
@@ -440,13 +459,14 @@ void Containers::handle_exit(const std::shared_ptr<Entry>& entry, std::optional<
 void Containers::apply_restart_policy(const std::shared_ptr<Entry>& entry) {
   std::unique_lock lock(mutex_);
   const Container& c = entry->c;
-  if (entry->removed || entry->start_error) return;
-  if (field(c.host_config, "AutoRemove") == true) {
+  if (entry->removed) return;
+  if (field(c.host_config, "AutoRemove") == true) {  // even when it could not start, as Docker does
     lock.unlock();
     std::lock_guard op(entry->op);
     if (!entry->c.state.running()) (void)remove_locked(entry);
     return;
   }
+  if (entry->start_error) return;
   Json policy = field(c.host_config, "RestartPolicy");
   std::string name = string_field(policy, "Name");
   int max = field(policy, "MaximumRetryCount").is_number_integer() ? policy["MaximumRetryCount"].get<int>() : 0;
@@ -484,7 +504,9 @@ void Containers::apply_restart_policy(const std::shared_ptr<Entry>& entry) {
 
 Result<void> Containers::send_signal(const std::shared_ptr<Entry>& entry, int signal) {
   auto sent = shim_request(state_dir(entry->c.id), {{"op", "kill"}, {"signal", signal}});
-  if (!sent && sent.error().code() != ESRCH) return std::unexpected(sent.error());
+  // A shim that is gone (or going) has a process that ended: its exit is on its way.
+  int code = sent ? 0 : sent.error().code();
+  if (!sent && code != ESRCH && code != ENOENT && code != ECONNREFUSED) return std::unexpected(sent.error());
   return {};
 }
 

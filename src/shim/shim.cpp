@@ -293,8 +293,8 @@ void Shim::handle_frame(Client& client, Frame frame) {
         reply = started ? *started : Json{{"error", started.error().message()}};
       } else if (op == "kill") {
         int sig = request->value("signal", SIGTERM);
-        if (pid_ <= 0 || exit_status_) reply = {{"error", "the process is not running"}};
-        else if (::kill(pid_, sig) != 0) reply = {{"error", std::string("kill: ") + std::strerror(errno)}};
+        // A process that has ended (its exit about to be reported) takes no signal, and that is no error.
+        if (pid_ > 0 && !exit_status_ && ::kill(pid_, sig) != 0) reply = {{"error", std::string("kill: ") + std::strerror(errno)}};
       } else {
         reply = {{"error", "unknown request"}};
       }

@@ -41,3 +41,18 @@ def busybox_pid_of(daemon, name, cache={}):
             if doc["name"] == name:
                 cache[name] = doc["state"]["pid"]
     return cache[name]
+
+
+def test_always_containers_start_again_with_the_daemon(busybox):
+    busybox.berth("run", "-d", "--name", "always", "--restart", "always", "busybox", "sleep", "1000", check=True)
+    busybox.berth("run", "-d", "--name", "stopped", "--restart", "always", "busybox", "sleep", "1000", check=True)
+    busybox.berth("stop", "-t", "0", "stopped", check=True)
+    pid = busybox.inspect("always", "{{.State.Pid}}")
+    busybox.stop(signal.SIGKILL)
+    import os
+    os.kill(int(pid), signal.SIGKILL)  # it dies while no daemon runs
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"))
+    busybox.start()
+    wait_for(lambda: busybox.inspect("always", "{{.State.Status}}") == "running")
+    assert busybox.inspect("always", "{{.State.Pid}}") != pid
+    assert busybox.inspect("stopped", "{{.State.Status}}") == "exited"
