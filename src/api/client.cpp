@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "base/file.h"
@@ -73,11 +74,12 @@ Result<ClientResponse> Client::request(const std::string& method, const std::str
     req.chunked(true);
     http::request_serializer<http::empty_body> serializer{req};
     http::write_header(sock, serializer, ec);
-    std::vector<char> buf(kBufferSize);
+    // Not zero-filled: pages are paid for only as data arrives (page faults are dear).
+    auto buf = std::make_unique_for_overwrite<char[]>(kBufferSize);
     while (!ec) {
-      size_t n = TRY(body_source(buf.data(), buf.size()));
+      size_t n = TRY(body_source(buf.get(), kBufferSize));
       if (n == 0) break;
-      asio::write(sock, http::make_chunk(asio::const_buffer(buf.data(), n)), ec);
+      asio::write(sock, http::make_chunk(asio::const_buffer(buf.get(), n)), ec);
     }
     if (!ec) asio::write(sock, http::make_chunk_last(), ec);
   } else {
@@ -107,14 +109,15 @@ Result<ClientResponse> Client::request(const std::string& method, const std::str
     response.headers[name] = std::string(field.value());
   }
   bool stream = on_data && response.status < 300;
-  std::vector<char> buf(kBufferSize);
+  // Not zero-filled: pages are paid for only as data arrives (page faults are dear).
+    auto buf = std::make_unique_for_overwrite<char[]>(kBufferSize);
   while (!parser.is_done()) {
-    parser.get().body().data = buf.data();
-    parser.get().body().size = buf.size();
+    parser.get().body().data = buf.get();
+    parser.get().body().size = kBufferSize;
     http::read(sock, buffer, parser, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) return fail("read response: " + ec.message());
-    std::string_view piece(buf.data(), buf.size() - parser.get().body().size);
+    std::string_view piece(buf.get(), kBufferSize - parser.get().body().size);
     if (stream)
       TRY(on_data(piece));
     else

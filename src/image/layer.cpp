@@ -224,12 +224,13 @@ Result<std::vector<std::string>> layer_path_components(std::string_view path) {
 Result<void> decompress(const ByteReader& input, const std::function<Result<void>(std::string_view)>& sink) {
   ArchiveReader reader(input, ArchiveReader::Format::kRaw, "read archive");
   if (!TRY(reader.next())) return fail("read archive: empty input", EINVAL);
-  std::vector<char> buf(1 << 20);
+  // Not zero-filled: pages are paid for only as data arrives (page faults are dear).
+    auto buf = std::make_unique_for_overwrite<char[]>(1 << 20);
   for (;;) {
-    la_ssize_t n = archive_read_data(reader.get(), buf.data(), buf.size());
+    la_ssize_t n = archive_read_data(reader.get(), buf.get(), (1 << 20));
     if (n < 0) return reader.error();
     if (n == 0) return {};
-    TRY(sink(std::string_view(buf.data(), static_cast<size_t>(n))));
+    TRY(sink(std::string_view(buf.get(), static_cast<size_t>(n))));
   }
 }
 

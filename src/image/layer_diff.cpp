@@ -116,12 +116,13 @@ class DiffWriter {
   }
 
   Result<void> content(int fd, const std::string& path) {
-    std::vector<char> buf(1 << 20);
+    // Not zero-filled: pages are paid for only as data arrives (page faults are dear).
+    auto buf = std::make_unique_for_overwrite<char[]>(1 << 20);
     for (;;) {
-      ssize_t n = ::read(fd, buf.data(), buf.size());
+      ssize_t n = ::read(fd, buf.get(), (1 << 20));
       if (n < 0) return fail_errno("read " + path);
       if (n == 0) return {};
-      TRY(tar_.write_data(std::string_view(buf.data(), static_cast<size_t>(n))));
+      TRY(tar_.write_data(std::string_view(buf.get(), static_cast<size_t>(n))));
     }
   }
 

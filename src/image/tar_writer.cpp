@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <memory>
 #include <vector>
 
 #include "base/file.h"
@@ -34,12 +35,13 @@ Result<void> TarWriter::add_file_from(const std::string& path, const std::string
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return fail_errno("stat " + source);
   TRY(add_header(path, AE_IFREG, 0644, st.st_size));
-  std::vector<char> buf(1 << 20);
+  // Not zero-filled: pages are paid for only as data arrives (page faults are dear).
+    auto buf = std::make_unique_for_overwrite<char[]>(1 << 20);
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    ssize_t n = ::read(fd.get(), buf.get(), (1 << 20));
     if (n < 0) return fail_errno("read " + source);
     if (n == 0) return {};
-    if (archive_write_data(archive_.get(), buf.data(), static_cast<size_t>(n)) < 0) return error("write " + path);
+    if (archive_write_data(archive_.get(), buf.get(), static_cast<size_t>(n)) < 0) return error("write " + path);
   }
 }
 
