@@ -506,7 +506,8 @@ Result<void> Containers::send_signal(const std::shared_ptr<Entry>& entry, int si
   auto sent = shim_request(state_dir(entry->c.id), {{"op", "kill"}, {"signal", signal}});
   // A shim that is gone (or going) has a process that ended: its exit is on its way.
   int code = sent ? 0 : sent.error().code();
-  if (!sent && code != ESRCH && code != ENOENT && code != ECONNREFUSED) return std::unexpected(sent.error());
+  bool gone = code == ESRCH || code == ENOENT || code == ECONNREFUSED || code == ECONNRESET || code == EPIPE;
+  if (!sent && !gone) return std::unexpected(sent.error());
   return {};
 }
 
