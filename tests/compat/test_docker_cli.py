@@ -113,3 +113,14 @@ def test_docker_run_it_under_a_pty(daemon):
     term.type("exit 6\r")
     assert term.wait() == 6
 
+
+
+def test_docker_commit_diff_cp(daemon, tmp_path):
+    assert docker(daemon, "run", "--name", "maker", "busybox", "sh", "-c", "echo committed > /file").returncode == 0
+    assert docker(daemon, "diff", "maker").stdout == "A /file\n"
+    result = docker(daemon, "commit", "-m", "msg", "-c", 'CMD ["cat", "/file"]', "maker", "made:1")
+    assert result.stdout.startswith("sha256:"), result.stderr
+    assert docker(daemon, "run", "--rm", "made:1").stdout == "committed\n"
+    assert docker(daemon, "cp", "maker:/file", tmp_path / "copied").returncode == 0
+    assert (tmp_path / "copied").read_text() == "committed\n"
+    assert docker(daemon, "rm", "maker").stdout == "maker\n"
