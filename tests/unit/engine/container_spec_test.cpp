@@ -183,3 +183,28 @@ TEST(ContainerSpecRunTest, RunsUnderBerthRuntime) {
 
 }  // namespace
 }  // namespace berth::engine
+
+namespace berth::engine {
+namespace {
+
+TEST(MergeImageConfig, AsDockerCreateDoes) {
+  Json image = {{"config",
+                 {{"Cmd", {"sh"}}, {"Entrypoint", {"/entry"}}, {"Env", {"PATH=/bin", "A=image"}}, {"WorkingDir", "/w"},
+                  {"Labels", {{"from", "image"}, {"both", "image"}}}}}};
+  Json merged = merge_image_config({{"Env", {"A=mine"}}, {"Labels", {{"both", "mine"}}}}, image);
+  EXPECT_EQ(merged["Cmd"], Json({"sh"}));
+  EXPECT_EQ(merged["Entrypoint"], Json({"/entry"}));
+  EXPECT_EQ(merged["Env"], Json({"PATH=/bin", "A=mine"}));
+  EXPECT_EQ(merged["WorkingDir"], "/w");
+  EXPECT_EQ(merged["Labels"], (Json{{"from", "image"}, {"both", "mine"}}));
+  // A given entrypoint keeps the image's Cmd out; "" means none at all.
+  merged = merge_image_config({{"Entrypoint", {"/other"}}}, image);
+  EXPECT_EQ(merged["Entrypoint"], Json({"/other"}));
+  EXPECT_TRUE(merged["Cmd"].is_null());
+  merged = merge_image_config({{"Entrypoint", {""}}, {"Cmd", {"ls"}}}, image);
+  EXPECT_TRUE(merged["Entrypoint"].is_null());
+  EXPECT_EQ(*process_args(Json::object(), merged), std::vector<std::string>{"ls"});
+}
+
+}  // namespace
+}  // namespace berth::engine
