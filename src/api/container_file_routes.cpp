@@ -120,15 +120,8 @@ Result<void> archive_put(Request& request, ResponseWriter& response, Engine& eng
 }
 
 Result<void> commit(Request& request, ResponseWriter& response, Engine& engine) {
-  std::string body;
-  char buf[65536];
-  for (size_t n; (n = TRY(request.read_body(buf, sizeof buf))) > 0;) body.append(buf, n);
   engine::Containers::CommitOptions options;
-  if (!body.empty()) {
-    auto doc = parse_json(body);
-    if (!doc || !(doc->is_object() || doc->is_null())) return fail("invalid JSON in the request body", EINVAL);
-    if (doc->is_object()) options.config = *doc;
-  }
+  options.config = TRY(read_json_body(request));
   std::string repo = request.query_value("repo"), tag = request.query_value("tag");
   if (!repo.empty()) {
     auto ref = image::parse_reference(repo + (tag.empty() ? "" : ":" + tag));

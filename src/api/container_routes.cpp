@@ -30,8 +30,6 @@ namespace {
 using engine::Container;
 using engine::Engine;
 
-Json field(const Json& object, const char* key) { return object.is_object() && object.contains(key) ? object[key] : Json(); }
-
 std::vector<std::string> process_args(const Container& c) {
   return engine::process_args(Json::object(), c.config).value_or(std::vector<std::string>{});
 }
@@ -252,15 +250,11 @@ Result<void> list(Request& request, ResponseWriter& response, Engine& engine) {
 }
 
 Result<void> create(Request& request, ResponseWriter& response, Engine& engine) {
-  std::string body;
-  char buf[65536];
-  for (size_t n; (n = TRY(request.read_body(buf, sizeof buf))) > 0;) body.append(buf, n);
-  auto doc = parse_json(body.empty() ? "{}" : body);
-  if (!doc || !doc->is_object()) return fail("invalid JSON in the request body", EINVAL);
-  Json host_config = doc->contains("HostConfig") ? (*doc)["HostConfig"] : Json::object();
-  doc->erase("HostConfig");
-  doc->erase("NetworkingConfig");
-  auto created = TRY(engine.containers().create(request.query_value("name"), *doc, host_config));
+  Json config = TRY(read_json_body(request));
+  Json host_config = config.contains("HostConfig") ? config["HostConfig"] : Json::object();
+  config.erase("HostConfig");
+  config.erase("NetworkingConfig");
+  auto created = TRY(engine.containers().create(request.query_value("name"), config, host_config));
   return response.json(201, {{"Id", created.id}, {"Warnings", created.warnings}});
 }
 

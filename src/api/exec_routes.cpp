@@ -11,19 +11,10 @@ namespace berth::api {
 
 namespace {
 
-Result<Json> json_body(Request& request) {
-  std::string body;
-  char buf[65536];
-  for (size_t n; (n = TRY(request.read_body(buf, sizeof buf))) > 0;) body.append(buf, n);
-  auto doc = parse_json(body.empty() ? "{}" : body);
-  if (!doc || !doc->is_object()) return fail("invalid JSON in the request body", EINVAL);
-  return *doc;
-}
-
 Result<void> start(Request& request, ResponseWriter& response, engine::Engine& engine) {
   auto& containers = engine.containers();
   std::string id = request.params["id"];
-  Json body = TRY(json_body(request));
+  Json body = TRY(read_json_body(request));
   bool detach = body.value("Detach", false);
   auto info = TRY(containers.exec_inspect(id));
   auto output = TRY(containers.exec_prepare(id, detach));
@@ -55,7 +46,7 @@ Result<void> start(Request& request, ResponseWriter& response, engine::Engine& e
 
 void add_exec_routes(Router& router, engine::Engine& engine) {
   router.add("POST", "/containers/{name}/exec", [&engine](Request& rq, ResponseWriter& rs) -> Result<void> {
-    Json config = TRY(json_body(rq));
+    Json config = TRY(read_json_body(rq));
     auto id = TRY(engine.containers().exec_create(rq.params["name"], config));
     return rs.json(201, {{"Id", id}});
   });

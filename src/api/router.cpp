@@ -100,4 +100,13 @@ void Router::dispatch(Request& request, ResponseWriter& response) const {
   (void)response.json(path_matched ? 405 : 404, {{"message", path_matched ? "method not allowed" : "page not found"}});
 }
 
+Result<Json> read_json_body(Request& request) {
+  std::string body;
+  char buf[65536];
+  for (size_t n; (n = TRY(request.read_body(buf, sizeof buf))) > 0;) body.append(buf, n);
+  auto doc = parse_json(body.empty() ? "{}" : body);
+  if (!doc || !(doc->is_object() || doc->is_null())) return fail("invalid JSON in the request body", EINVAL);
+  return doc->is_null() ? Json::object() : *doc;
+}
+
 }  // namespace berth::api

@@ -18,6 +18,9 @@ Result<Json> disk_usage_images(engine::Engine& engine);
 // The containers part of GET /system/df: summaries with SizeRw.
 Json disk_usage_containers(engine::Engine& engine);
 
+// A request body of a JSON object; empty or null is {}.
+Result<Json> read_json_body(Request& request);
+
 // Docker's filters parameter: {"key":{"value":true}} or {"key":["value"]}.
 Result<std::map<std::string, std::vector<std::string>>> parse_filters(const std::string& text);
 

@@ -18,4 +18,15 @@ Result<Json> parse_json(std::string_view text) {
   return doc;
 }
 
+Json field(const Json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() ? Json(nullptr) : *it;
+}
+
+std::string string_field(const Json& object, const char* key) {
+  Json value = field(object, key);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
 }  // namespace berth

@@ -12,4 +12,9 @@ using Json = nlohmann::json;
 // Parses text, reporting malformed JSON as an error instead of throwing.
 Result<Json> parse_json(std::string_view text);
 
+// object[key] of JSON from clients (Config, HostConfig): null when object is
+// not an object or has no such key; string_field gives "" for a non-string.
+Json field(const Json& object, const char* key);
+std::string string_field(const Json& object, const char* key);
+
 }  // namespace berth

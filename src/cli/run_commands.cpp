@@ -11,6 +11,7 @@
 #include "cli/container_commands.h"
 #include "cli/create_options.h"
 #include "cli/streams.h"
+#include "engine/container.h"
 #include "image/reference.h"
 #include "runtime/signals.h"
 
@@ -22,12 +23,11 @@ constexpr int kDaemonFailed = 125;  // Docker's codes when the container did not
 constexpr int kCannotInvoke = 126;
 constexpr int kNotFound = 127;
 
-// The exit code Docker gives when the start itself failed.
+// docker run's exit code when the start itself failed: the container's
+// (127, 126), or 125 for a failure of the daemon's.
 int start_failure_code(const std::string& message) {
-  if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
-    return kNotFound;
-  if (message.find("permission denied") != std::string::npos) return kCannotInvoke;
-  return kDaemonFailed;
+  int code = engine::start_failure_code(message);
+  return code == kNotFound || code == kCannotInvoke ? code : kDaemonFailed;
 }
 
 int report(const std::string& command, const Error& error) {
@@ -53,6 +53,12 @@ Result<std::string> create_container(const Context& ctx, const CreateOptions& o)
   return doc["Id"].get<std::string>();
 }
 
+// Tells the daemon our terminal's size; target is "/containers/ID" or "/exec/ID".
+void resize(const Context& ctx, const std::string& target) {
+  if (auto size = terminal_size(0))
+    (void)ctx.client().request("POST", target + "/resize", {{"h", std::to_string(size->first)}, {"w", std::to_string(size->second)}});
+}
+
 // Signals to the container (sig-proxy) and the terminal's size, from a
 // thread of their own; the signals are blocked everywhere else.
 void forward_signals(const Context& ctx, const std::string& id, bool proxy, bool tty) {
@@ -66,21 +72,10 @@ void forward_signals(const Context& ctx, const std::string& id, bool proxy, bool
     for (;;) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) return;
-      if (sig == SIGWINCH) {
-        if (auto size = terminal_size(0))
-          (void)ctx.client().request("POST", "/containers/" + id + "/resize",
-                                     {{"h", std::to_string(size->first)}, {"w", std::to_string(size->second)}});
-      } else {
-        (void)ctx.client().request("POST", "/containers/" + id + "/kill", {{"signal", runtime::signal_name(sig)}});
-      }
+      if (sig == SIGWINCH) resize(ctx, "/containers/" + id);
+      else (void)ctx.client().request("POST", "/containers/" + id + "/kill", {{"signal", runtime::signal_name(sig)}});
     }
   }).detach();
-}
-
-void resize(const Context& ctx, const std::string& id) {
-  if (auto size = terminal_size(0))
-    (void)ctx.client().request("POST", "/containers/" + id + "/resize",
-                               {{"h", std::to_string(size->first)}, {"w", std::to_string(size->second)}});
 }
 
 Result<api::Client::Hijacked> attach_streams(const Context& ctx, const std::string& id, bool in, bool out, bool err,
@@ -97,16 +92,20 @@ Result<int> wait_exit(const Context& ctx, const std::string& id, const std::stri
   return TRY(parse_json(response.body))["StatusCode"].get<int>();
 }
 
+// Streams with our terminal in raw mode when typing goes to a tty; true when
+// the user detached.
+Result<bool> stream_on_terminal(api::Client::Hijacked& conn, bool tty, bool in, const std::string& detach_keys) {
+  std::optional<RawTerminal> raw;
+  if (tty && in) raw.emplace(0);
+  std::string keys = detach_keys.empty() ? "ctrl-p,ctrl-q" : detach_keys;
+  return pump_streams(conn, {tty, in, in ? keys : ""});
+}
+
 // Streams until the container ends or the user detaches; its exit code, or
 // nullopt when detached.
 Result<std::optional<int>> stream_until_exit(const Context& ctx, const std::string& id, api::Client::Hijacked& conn, bool tty,
                                               bool in, const std::string& detach_keys, std::future<Result<int>>* exit_code) {
-  std::optional<RawTerminal> raw;
-  if (tty && in) raw.emplace(0);
-  std::string keys = detach_keys.empty() ? "ctrl-p,ctrl-q" : detach_keys;
-  bool detached = TRY(pump_streams(conn, {tty, in, in ? keys : ""}));
-  raw.reset();
-  if (detached) return std::nullopt;
+  if (TRY(stream_on_terminal(conn, tty, in, detach_keys))) return std::nullopt;
   if (exit_code) return TRY(exit_code->get());
   return TRY(wait_exit(ctx, id, "not-running"));
 }
@@ -143,7 +142,7 @@ Result<int> run(Context& ctx, CreateOptions& o, const std::vector<std::string>& 
     if (o.auto_remove) (void)call(ctx, "DELETE", "/containers/" + *id, {{"force", "1"}});
     std::_Exit(start_failure_code(started.error().message()));  // the waiting thread cannot be joined
   }
-  if (o.tty) resize(ctx, *id);
+  if (o.tty) resize(ctx, "/containers/" + *id);
   auto code = TRY(stream_until_exit(ctx, *id, *conn, o.tty, in, o.detach_keys, &exit_code));
   if (!code) std::_Exit(0);  // detached: the container runs on, the wait is not joined
   return *code;
@@ -211,7 +210,7 @@ void add_start(CLI::App* cmd, Context& ctx) {
       forward_signals(ctx, id, !tty, tty);
       auto conn = TRY(attach_streams(ctx, id, in, true, true, o->detach_keys));
       TRY(call(ctx, "POST", "/containers/" + id + "/start"));
-      if (tty) resize(ctx, id);
+      if (tty) resize(ctx, "/containers/" + id);
       auto code = TRY(stream_until_exit(ctx, id, conn, tty, in, o->detach_keys, nullptr));
       return code.value_or(0);
     };
@@ -238,7 +237,7 @@ void add_attach(CLI::App* cmd, Context& ctx) {
       bool in = !o->no_stdin && info["Config"].value("OpenStdin", false);
       forward_signals(ctx, id, o->sig_proxy && !tty, tty);
       auto conn = TRY(attach_streams(ctx, id, in, true, true, o->detach_keys));
-      if (tty) resize(ctx, id);
+      if (tty) resize(ctx, "/containers/" + id);
       auto code = TRY(stream_until_exit(ctx, id, conn, tty, in, o->detach_keys, nullptr));
       return code.value_or(0);
     };
@@ -288,15 +287,8 @@ void add_exec(CLI::App* cmd, Context& ctx) {
         std::cerr << "Error response from daemon: " << conn.error().message() << "\n";
         return kCannotInvoke;
       }
-      if (o->tty)
-        if (auto size = terminal_size(0))
-          (void)ctx.client().request("POST", "/exec/" + id + "/resize", {{"h", std::to_string(size->first)}, {"w", std::to_string(size->second)}});
-      bool in = o->interactive;
-      std::optional<RawTerminal> raw;
-      if (o->tty && in) raw.emplace(0);
-      bool detached = TRY(pump_streams(*conn, {o->tty, in, in ? (o->detach_keys.empty() ? "ctrl-p,ctrl-q" : o->detach_keys) : ""}));
-      raw.reset();
-      if (detached) std::_Exit(0);
+      if (o->tty) resize(ctx, "/exec/" + id);
+      if (TRY(stream_on_terminal(*conn, o->tty, o->interactive, o->detach_keys))) std::_Exit(0);
       auto info = TRY(parse_json(TRY(call(ctx, "GET", "/exec/" + id + "/json")).body));
       return info["ExitCode"].is_number_integer() ? info["ExitCode"].get<int>() : 0;
     };

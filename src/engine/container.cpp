@@ -60,6 +60,13 @@ std::string status_text(const ContainerState& s, int64_t now) {
   return "Exited (" + std::to_string(s.exit_code) + ") " + since(s.finished_at) + " ago";
 }
 
+int start_failure_code(const std::string& message) {
+  if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
+    return 127;
+  if (message.find("permission denied") != std::string::npos) return 126;
+  return 128;
+}
+
 std::string command_text(const std::vector<std::string>& args) {
   std::string out;
   for (const auto& a : args) {

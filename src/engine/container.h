@@ -46,6 +46,10 @@ Result<Container> container_from_json(const Json& doc);
 // "Created", "Up 2 hours (Paused)", "Restarting (1) 3 seconds ago".
 std::string status_text(const ContainerState& state, int64_t now_unix);
 
+// Docker's exit code for a process that could not be started, from the
+// runtime's message: 127 not found, 126 not executable, else 128.
+int start_failure_code(const std::string& message);
+
 // "sh -c 'echo hi'" as `docker ps` shows Path and Args.
 std::string command_text(const std::vector<std::string>& args);
 

@@ -53,12 +53,6 @@ std::vector<std::string> merge_env(std::vector<std::string> base, const Json& ov
   return base;
 }
 
-Json field(const Json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() ? Json(nullptr) : *it;
-}
-
 int64_t integer(const Json& obj, const char* key) {
   Json v = field(obj, key);
   return v.is_number_integer() ? v.get<int64_t>() : 0;

@@ -54,15 +54,6 @@ std::string random_id() {
   return id;
 }
 
-Json field(const Json& object, const char* key) {
-  return object.is_object() && object.contains(key) ? object[key] : Json();
-}
-
-std::string string_field(const Json& object, const char* key) {
-  Json v = field(object, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
-
 Result<shim::LogOptions> log_options(const Json& host_config) {
   Json log = field(host_config, "LogConfig");
   std::string type = string_field(log, "Type");
@@ -88,14 +79,6 @@ Result<void> check_supported(const Json& host) {
       return fail(std::string("HostConfig.") + key + " is not supported yet", EINVAL);
   if (field(host, "Init") == true) return fail("--init is not supported yet: no init binary is installed", EINVAL);
   return {};
-}
-
-// Docker's exit code for a process that could not be started.
-int start_failure_code(const std::string& message) {
-  if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
-    return 127;
-  if (message.find("permission denied") != std::string::npos) return 126;
-  return 128;
 }
 
 }  // namespace
@@ -629,7 +612,8 @@ Result<void> Containers::remove_locked(const std::shared_ptr<Entry>& entry) {
     if (entry->removed) return {};
     entry->c.state.status = "removing";
   }
-  cleanup_rootfs(id);
+  // Not running: its exit (or failed start, or berthd's restore) already
+  // unmounted it and removed its runtime state.
   TRY(remove_all(container_dir(id)));
   std::lock_guard lock(mutex_);
   by_id_.erase(id);
@@ -707,6 +691,12 @@ Result<UniqueFd> Containers::attach(const std::string& ref, bool stdout, bool st
   return shim_subscribe(state_dir(id), stdout, stderr);
 }
 
+Result<std::shared_ptr<Containers::Exec>> Containers::find_exec(const std::string& exec_id) const {
+  auto it = execs_.find(exec_id);
+  if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
+  return it->second;
+}
+
 std::string Containers::exec_dir(const Exec& exec) const { return state_dir(exec.container_id) + "/exec/" + exec.id; }
 
 Result<std::string> Containers::exec_create(const std::string& ref, Json config) {
@@ -730,9 +720,7 @@ Result<UniqueFd> Containers::exec_prepare(const std::string& exec_id, bool detac
   std::shared_ptr<Exec> exec;
   {
     std::lock_guard lock(mutex_);
-    auto it = execs_.find(exec_id);
-    if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
-    exec = it->second;
+    exec = TRY(find_exec(exec_id));
     if (exec->started) return fail("exec instance " + exec_id + " has already been started", EBUSY);
     auto c = by_id_.find(exec->container_id);
     if (c == by_id_.end() || !c->second->shim_ready) return fail("Container " + exec->container_id + " is not running", EBUSY);
@@ -770,9 +758,7 @@ Result<void> Containers::exec_run(const std::string& exec_id) {
   std::shared_ptr<Exec> exec;
   {
     std::lock_guard lock(mutex_);
-    auto it = execs_.find(exec_id);
-    if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
-    exec = it->second;
+    exec = TRY(find_exec(exec_id));
   }
   auto started = shim_request(exec_dir(*exec), {{"op", "start"}});
   if (!started) {
@@ -802,9 +788,7 @@ void Containers::exec_exited(const std::string& exec_id, int status) {
 
 Result<Json> Containers::exec_inspect(const std::string& exec_id) const {
   std::lock_guard lock(mutex_);
-  auto it = execs_.find(exec_id);
-  if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
-  const Exec& e = *it->second;
+  const Exec& e = *TRY(find_exec(exec_id));
   std::vector<std::string> cmd = e.config["Cmd"].get<std::vector<std::string>>();
   return Json{{"ID", e.id},
               {"ContainerID", e.container_id},
@@ -828,10 +812,9 @@ Result<void> Containers::exec_resize(const std::string& exec_id, int height, int
   std::string dir;
   {
     std::lock_guard lock(mutex_);
-    auto it = execs_.find(exec_id);
-    if (it == execs_.end()) return fail("No such exec instance: " + exec_id, ENOENT);
-    if (!it->second->running) return fail("exec " + exec_id + " is not running", EBUSY);
-    dir = exec_dir(*it->second);
+    auto exec = TRY(find_exec(exec_id));
+    if (!exec->running) return fail("exec " + exec_id + " is not running", EBUSY);
+    dir = exec_dir(*exec);
   }
   UniqueFd fd(TRY(shim::connect_shim(dir)));
   return shim::write_frame(fd.get(), shim::kResize, std::to_string(height) + " " + std::to_string(width));

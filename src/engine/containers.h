@@ -124,6 +124,7 @@ class Containers {
   bool wait_stopped(const std::shared_ptr<Entry>& entry, std::optional<int> timeout_seconds);
   Result<void> remove_locked(const std::shared_ptr<Entry>& entry);
   std::string exec_dir(const Exec& exec) const;
+  Result<std::shared_ptr<Exec>> find_exec(const std::string& exec_id) const;  // with mutex_ held
 
   ContainerPaths paths_;
   image::ImageStore& images_;
