@@ -24,7 +24,6 @@ void add_create_flags(CLI::App* cmd, CreateOptions& o, bool run) {
   cmd->add_option("--env-file", o.env_files, "Read in a file of environment variables")->allow_extra_args(false);
   cmd->add_option("-w,--workdir", o.workdir, "Working directory inside the container");
   cmd->add_option("-u,--user", o.user, "Username or UID (format: <name|uid>[:<group|gid>])");
-  cmd->add_option("--group-add", o.group_add, "Add additional groups to join")->allow_extra_args(false);
   cmd->add_option("--entrypoint", o.entrypoint, "Overwrite the default ENTRYPOINT of the image");
   cmd->add_option("-h,--hostname", o.hostname, "Container host name");
   cmd->add_option("--domainname", o.domainname, "Container NIS domain name");
@@ -186,7 +185,6 @@ Result<Json> create_body(const CreateOptions& o) {
   if (!o.cap_add.empty()) host["CapAdd"] = o.cap_add;
   if (!o.cap_drop.empty()) host["CapDrop"] = o.cap_drop;
   if (!o.security_opt.empty()) host["SecurityOpt"] = o.security_opt;
-  if (!o.group_add.empty()) host["GroupAdd"] = o.group_add;
   if (!o.ipc.empty()) host["IpcMode"] = o.ipc;
   if (!o.pid.empty()) host["PidMode"] = o.pid;
   if (!o.uts.empty()) host["UTSMode"] = o.uts;

@@ -19,8 +19,7 @@ struct CreateOptions {
   std::optional<int64_t> cpu_shares, pids_limit, oom_score_adj;
   std::optional<int> stop_timeout;
   std::string restart = "no", network, ipc, pid, uts, stop_signal, detach_keys, log_driver;
-  std::vector<std::string> env, env_files, labels, cap_add, cap_drop, security_opt, ulimits, tmpfs, log_opts, sysctls, attach,
-      group_add;
+  std::vector<std::string> env, env_files, labels, cap_add, cap_drop, security_opt, ulimits, tmpfs, log_opts, sysctls, attach;
   bool sig_proxy = true;
   std::string image;
   std::vector<std::string> command;

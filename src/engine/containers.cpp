@@ -74,7 +74,8 @@ Result<void> check_supported(const Json& host) {
     return fail("network " + network + " not found", ENOENT);
   if (Json ports = field(host, "PortBindings"); ports.is_object() && !ports.empty())
     return fail("publishing ports (-p) needs the bridge network, which berth does not provide yet", EINVAL);
-  for (const char* key : {"Binds", "Mounts", "VolumesFrom", "Links", "Devices", "DeviceRequests"})
+  for (const char* key : {"Binds", "Mounts", "VolumesFrom", "Links", "Devices", "DeviceRequests", "GroupAdd", "ExtraHosts", "Dns",
+                          "DnsSearch", "DnsOptions"})
     if (Json v = field(host, key); v.is_array() && !v.empty())
       return fail(std::string("HostConfig.") + key + " is not supported yet", EINVAL);
   if (field(host, "Init") == true) return fail("--init is not supported yet: no init binary is installed", EINVAL);

@@ -82,6 +82,9 @@ def test_docker_run_echo_and_exit_codes(daemon):
     result = docker(daemon, "run", "--rm", "busybox", "echo", "hi")
     assert (result.returncode, result.stdout) == (0, "hi\n"), result.stderr
     assert docker(daemon, "run", "--rm", "busybox", "sh", "-c", "exit 3").returncode == 3
+    # What berthd does not do yet is refused, not ignored.
+    refused = docker(daemon, "run", "--rm", "--add-host", "a:1.2.3.4", "busybox", "true")
+    assert refused.returncode == 125 and "HostConfig.ExtraHosts is not supported yet" in refused.stderr
     assert docker(daemon, "ps", "-aq").stdout == ""
 
 

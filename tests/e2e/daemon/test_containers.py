@@ -27,7 +27,8 @@ def test_run_of_a_missing_command_or_image(busybox):
 
 def test_bad_flags_are_refused_and_create_nothing(busybox):
     for args in (["--restart", "sometimes"], ["-m", "lots"], ["--bogus-flag"], ["--network", "nosuchnet"],
-                 ["--rm", "--restart", "always"], ["--ulimit", "nofile=10:5"], ["-p", "8080:80"]):
+                 ["--rm", "--restart", "always"], ["--ulimit", "nofile=10:5"], ["-p", "8080:80"], ["--group-add", "10"],
+                 ["--add-host", "a:1.2.3.4"], ["-v", "/tmp:/x"]):
         r = busybox.berth("run", *args, "busybox", "true")
         assert r.returncode != 0, args
         assert r.stderr.strip(), args
