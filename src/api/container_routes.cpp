@@ -1,5 +1,5 @@
 // /containers/…: create, list, inspect, start, stop, restart, kill, pause,
-// wait, remove, rename, prune, attach, logs, resize, top.
+// wait, remove, rename, update, prune, attach, logs, resize, top.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -513,6 +513,10 @@ void add_container_routes(Router& router, Engine& engine) {
   router.add("POST", "/containers/{name}/rename", [&containers](Request& rq, ResponseWriter& rs) -> Result<void> {
     TRY(containers.rename(rq.params["name"], rq.query_value("name")));
     return no_content(rs);
+  });
+  router.add("POST", "/containers/{name}/update", [&containers](Request& rq, ResponseWriter& rs) -> Result<void> {
+    TRY(containers.update(rq.params["name"], TRY(read_json_body(rq))));
+    return rs.json(200, {{"Warnings", Json::array()}});
   });
   router.add("POST", "/containers/prune", [&engine](Request& rq, ResponseWriter& rs) -> Result<void> {
     auto filters = TRY(parse_filters(rq.query_value("filters")));

@@ -22,6 +22,7 @@ int daemon_main(int argc, char** argv) {
   app.add_option("--socket", socket, "unix socket to listen on")->capture_default_str();
   std::string exec_root;
   app.add_option("--exec-root", exec_root, "root directory of state that ends at reboot (default /run/berth, or DATA_ROOT/run with --data-root)");
+  app.add_option("--init-path", config.init_path, "static init binary for containers run with --init")->capture_default_str();
   app.set_version_flag("-v,--version", "berthd version 0.1.0");
   try {
     app.parse(argc, argv);

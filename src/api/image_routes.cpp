@@ -73,22 +73,23 @@ Json inspect(const Image& image, engine::Engine& engine) {
           {"Metadata", {{"LastTagTime", "0001-01-01T00:00:00Z"}}}};
 }
 
-// rmi's conflicts with containers, in Docker's words. An untag that leaves
-// the image tagged is fine; deleting an image a container uses is not (and
-// berth does not leave it dangling with -f either: it refuses).
-Result<void> check_unused(engine::Engine& engine, const Image& image, const std::string& name, bool force) {
+// rmi's conflicts with containers, in Docker's words. True when the image
+// must stay: forced, an image a container uses loses its tags but stays
+// (dangling) under the container, as Docker keeps its layers.
+Result<bool> check_unused(engine::Engine& engine, const Image& image, const std::string& name, bool force) {
   auto user = engine.containers().user_of_image(image.id);
-  if (!user) return {};
+  if (!user) return false;
   auto ref = image::parse_reference(name);
   bool by_tag = ref && std::ranges::find(image.tags, image::with_default_tag(*ref).str()) != image.tags.end();
-  if (by_tag && image.tags.size() > 1) return {};
+  if (by_tag && image.tags.size() > 1) return false;
+  bool running = user->state.running();
+  if (force && (by_tag || !running)) return true;
   std::string image_short = image.id.substr(7, 12), container_short = user->id.substr(0, 12);
-  if (by_tag && !force)
+  if (by_tag)
     return fail("conflict: unable to remove repository reference \"" + name + "\" (must force) - container " + container_short +
                     " is using its referenced image " + image_short,
                 EBUSY);
-  bool running = user->state.running();
-  return fail("conflict: unable to delete " + image_short + " (" + (force || running ? "cannot be forced" : "must be forced") +
+  return fail("conflict: unable to delete " + image_short + " (" + (running ? "cannot be forced" : "must be forced") +
                   ") - image is being used by " + (running ? "running" : "stopped") + " container " + container_short,
               EBUSY);
 }
@@ -378,8 +379,8 @@ void add_image_routes(Router& router, engine::Engine& engine) {
       std::lock_guard lock(engine.image_mutex());
       auto image = TRY(engine.images().resolve(request.params["name"]));
       id = image.id;
-      TRY(check_unused(engine, image, request.params["name"], request.query_flag("force")));
-      removed = TRY(engine.images().remove(request.params["name"], request.query_flag("force")));
+      bool keep = TRY(check_unused(engine, image, request.params["name"], request.query_flag("force")));
+      removed = TRY(engine.images().remove(request.params["name"], request.query_flag("force"), keep));
     }
     Json out = Json::array();
     for (const auto& event : removed) {

@@ -29,4 +29,9 @@ std::string string_field(const Json& object, const char* key) {
   return value.is_string() ? value.get<std::string>() : "";
 }
 
+int64_t integer_field(const Json& object, const char* key) {
+  Json v = field(object, key);
+  return v.is_number_integer() ? v.get<int64_t>() : 0;
+}
+
 }  // namespace berth

@@ -16,5 +16,7 @@ Result<Json> parse_json(std::string_view text);
 // not an object or has no such key; string_field gives "" for a non-string.
 Json field(const Json& object, const char* key);
 std::string string_field(const Json& object, const char* key);
+// 0 when absent or not an integer.
+int64_t integer_field(const Json& object, const char* key);
 
 }  // namespace berth

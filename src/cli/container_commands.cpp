@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/file.h"
 #include "cli/container_commands.h"
+#include "cli/create_options.h"
 #include "cli/format.h"
 #include "cli/image_commands.h"
 #include "cli/streams.h"
@@ -208,6 +209,16 @@ void add_rename(CLI::App* cmd, Context& ctx) {
       TRY(call(ctx, "POST", "/containers/" + names->first + "/rename", {{"name", names->second}}));
       return 0;
     };
+  });
+}
+
+void add_update(CLI::App* cmd, Context& ctx) {
+  auto options = std::make_shared<UpdateOptions>();
+  add_update_flags(cmd, *options);
+  add_multi(cmd, ctx, std::make_shared<std::vector<std::string>>(), [=, &ctx](const std::string& name) -> Result<void> {
+    auto body = TRY(update_body(*options));
+    TRY(call(ctx, "POST", "/containers/" + name + "/update", {}, body.dump()));
+    return {};
   });
 }
 
@@ -428,6 +439,7 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     add_simple(parent->add_subcommand("unpause", "Unpause all processes within one or more containers"), ctx, "unpause");
     add_wait(parent->add_subcommand("wait", "Block until one or more containers stop, then print their exit codes"), ctx);
     add_rename(parent->add_subcommand("rename", "Rename a container"), ctx);
+    add_update(parent->add_subcommand("update", "Update configuration of one or more containers"), ctx);
     add_logs(parent->add_subcommand("logs", "Fetch the logs of a container"), ctx);
     add_top(parent->add_subcommand("top", "Display the running processes of a container"), ctx);
     add_stats(parent->add_subcommand("stats", "Display a live stream of container(s) resource usage statistics"), ctx);

@@ -8,6 +8,12 @@
 
 namespace berth::cli {
 
+static void add_limit_flags(CLI::App* cmd, Limits& l) {
+  cmd->add_option("-m,--memory", l.memory, "Memory limit");
+  cmd->add_option("--memory-swap", l.memory_swap, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap");
+  cmd->add_option("--cpus", l.cpus, "Number of CPUs");
+}
+
 void add_create_flags(CLI::App* cmd, CreateOptions& o, bool run) {
   cmd->set_help_flag("--help", "Print usage");  // -h is --hostname, as in Docker
   cmd->add_flag("-i,--interactive", o.interactive, "Keep STDIN open even if not attached");
@@ -28,9 +34,7 @@ void add_create_flags(CLI::App* cmd, CreateOptions& o, bool run) {
   cmd->add_option("-h,--hostname", o.hostname, "Container host name");
   cmd->add_option("--domainname", o.domainname, "Container NIS domain name");
   cmd->add_option("-l,--label", o.labels, "Set meta data on a container")->allow_extra_args(false);
-  cmd->add_option("-m,--memory", o.memory, "Memory limit");
-  cmd->add_option("--memory-swap", o.memory_swap, "Swap limit equal to memory plus swap: '-1' to enable unlimited swap");
-  cmd->add_option("--cpus", o.cpus, "Number of CPUs");
+  add_limit_flags(cmd, o.limits);
   cmd->add_option("-c,--cpu-shares", o.cpu_shares, "CPU shares (relative weight)");
   cmd->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)");
   cmd->add_option("--pids-limit", o.pids_limit, "Tune container pids limit (set -1 for unlimited)");
@@ -121,6 +125,19 @@ Result<std::vector<std::string>> read_env_file(const std::string& path) {
   return out;
 }
 
+// -m, --memory-swap and --cpus, shared by create and update.
+static Result<void> add_limits(Json& host, const Limits& l) {
+  if (!l.memory.empty()) host["Memory"] = TRY(parse_memory(l.memory));
+  if (!l.memory_swap.empty()) host["MemorySwap"] = l.memory_swap == "-1" ? -1 : TRY(parse_memory(l.memory_swap));
+  if (!l.cpus.empty()) {
+    char* end = nullptr;
+    double cpus = std::strtod(l.cpus.c_str(), &end);
+    if (*end || cpus < 0) return fail("invalid argument \"" + l.cpus + "\" for \"--cpus\" flag", EINVAL);
+    host["NanoCpus"] = static_cast<int64_t>(std::llround(cpus * 1e9));
+  }
+  return {};
+}
+
 Result<Json> create_body(const CreateOptions& o) {
   std::vector<std::string> env;
   for (const auto& file : o.env_files)
@@ -170,14 +187,7 @@ Result<Json> create_body(const CreateOptions& o) {
                {"NetworkMode", o.network.empty() ? "default" : o.network}};
   if (o.auto_remove && host["RestartPolicy"]["Name"] != "no") return fail("Conflicting options: --restart and --rm", EINVAL);
   if (o.init) host["Init"] = true;
-  if (!o.memory.empty()) host["Memory"] = TRY(parse_memory(o.memory));
-  if (!o.memory_swap.empty()) host["MemorySwap"] = o.memory_swap == "-1" ? -1 : TRY(parse_memory(o.memory_swap));
-  if (!o.cpus.empty()) {
-    char* end = nullptr;
-    double cpus = std::strtod(o.cpus.c_str(), &end);
-    if (*end || cpus < 0) return fail("invalid argument \"" + o.cpus + "\" for \"--cpus\" flag", EINVAL);
-    host["NanoCpus"] = static_cast<int64_t>(std::llround(cpus * 1e9));
-  }
+  TRY(add_limits(host, o.limits));
   if (o.cpu_shares) host["CpuShares"] = *o.cpu_shares;
   if (!o.cpuset_cpus.empty()) host["CpusetCpus"] = o.cpuset_cpus;
   if (o.pids_limit) host["PidsLimit"] = *o.pids_limit;
@@ -218,6 +228,41 @@ Result<Json> create_body(const CreateOptions& o) {
   }
   config["HostConfig"] = host;
   return config;
+}
+
+void add_update_flags(CLI::App* cmd, UpdateOptions& o) {
+  add_limit_flags(cmd, o.limits);
+  cmd->add_option("--memory-reservation", o.memory_reservation, "Memory soft limit");
+  cmd->add_option("-c,--cpu-shares", o.cpu_shares, "CPU shares (relative weight)");
+  cmd->add_option("--cpu-period", o.cpu_period, "Limit CPU CFS (Completely Fair Scheduler) period");
+  cmd->add_option("--cpu-quota", o.cpu_quota, "Limit CPU CFS (Completely Fair Scheduler) quota");
+  cmd->add_option("--cpu-rt-period", o.cpu_rt_period, "Limit the CPU real-time period in microseconds");
+  cmd->add_option("--cpu-rt-runtime", o.cpu_rt_runtime, "Limit the CPU real-time runtime in microseconds");
+  cmd->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)");
+  cmd->add_option("--cpuset-mems", o.cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)");
+  cmd->add_option("--blkio-weight", o.blkio_weight, "Block IO (relative weight), between 10 and 1000, or 0 to disable");
+  cmd->add_option("--kernel-memory", o.kernel_memory, "Kernel memory limit (deprecated)");
+  cmd->add_option("--pids-limit", o.pids_limit, "Tune container pids limit (set -1 for unlimited)");
+  cmd->add_option("--restart", o.restart, "Restart policy to apply when a container exits");
+}
+
+Result<Json> update_body(const UpdateOptions& o) {
+  Json body = Json::object();
+  TRY(add_limits(body, o.limits));
+  if (!o.memory_reservation.empty()) body["MemoryReservation"] = TRY(parse_memory(o.memory_reservation));
+  if (!o.kernel_memory.empty()) body["KernelMemory"] = TRY(parse_memory(o.kernel_memory));
+  if (o.cpu_shares) body["CpuShares"] = *o.cpu_shares;
+  if (o.cpu_period) body["CpuPeriod"] = *o.cpu_period;
+  if (o.cpu_quota) body["CpuQuota"] = *o.cpu_quota;
+  if (o.cpu_rt_period) body["CpuRealtimePeriod"] = *o.cpu_rt_period;
+  if (o.cpu_rt_runtime) body["CpuRealtimeRuntime"] = *o.cpu_rt_runtime;
+  if (!o.cpuset_cpus.empty()) body["CpusetCpus"] = o.cpuset_cpus;
+  if (!o.cpuset_mems.empty()) body["CpusetMems"] = o.cpuset_mems;
+  if (o.blkio_weight) body["BlkioWeight"] = *o.blkio_weight;
+  if (o.pids_limit) body["PidsLimit"] = *o.pids_limit;
+  if (!o.restart.empty()) body["RestartPolicy"] = TRY(parse_restart_policy(o.restart));
+  if (body.empty()) return fail("you must provide one or more flags when using this command", EINVAL);
+  return body;
 }
 
 }  // namespace berth::cli

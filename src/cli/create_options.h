@@ -11,10 +11,16 @@
 
 namespace berth::cli {
 
+// The limits create and update share.
+struct Limits {
+  std::string memory, memory_swap, cpus;
+};
+
 struct CreateOptions {
   bool interactive = false, tty = false, detach = false, auto_remove = false;
   bool init = false, read_only = false, privileged = false;
-  std::string name, workdir, user, hostname, domainname, memory, memory_swap, cpus, cpuset_cpus;
+  Limits limits;
+  std::string name, workdir, user, hostname, domainname, cpuset_cpus;
   std::optional<std::string> entrypoint;
   std::optional<int64_t> cpu_shares, pids_limit, oom_score_adj;
   std::optional<int> stop_timeout;
@@ -30,6 +36,17 @@ void add_create_flags(CLI::App* cmd, CreateOptions& options, bool run);
 
 // The body of POST /containers/create.
 Result<Json> create_body(const CreateOptions& options);
+
+// The flags of `update`: what changes; unset flags leave a limit as it is.
+struct UpdateOptions {
+  Limits limits;
+  std::string memory_reservation, kernel_memory, cpuset_cpus, cpuset_mems, restart;
+  std::optional<int64_t> cpu_shares, cpu_period, cpu_quota, cpu_rt_period, cpu_rt_runtime, pids_limit;
+  std::optional<uint16_t> blkio_weight;
+};
+void add_update_flags(CLI::App* cmd, UpdateOptions& options);
+// The body of POST /containers/{id}/update.
+Result<Json> update_body(const UpdateOptions& options);
 
 // "512m", "1g", "1024" → bytes (binary units, as Docker's RAMInBytes).
 Result<int64_t> parse_memory(const std::string& text);

@@ -9,6 +9,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "cli/create_options.h"
 #include "runtime/container.h"
 #include "runtime/signals.h"
 
@@ -183,6 +184,51 @@ Result<runtime::ExecOptions> exec_options(runtime::Runtime& rt, const std::strin
   return options;
 }
 
+// runc's update flags; the memory sizes take units as Docker's do.
+struct UpdateFlags {
+  std::string resources_file, memory, memory_reservation, memory_swap, cpuset_cpus, cpuset_mems;
+  std::optional<uint64_t> cpu_shares, cpu_period;
+  std::optional<int64_t> cpu_quota, pids_limit;
+  std::optional<uint16_t> blkio_weight;
+};
+
+void add_update_flags(CLI::App* cmd, UpdateFlags& f) {
+  cmd->add_option("-r,--resources", f.resources_file, "linux.resources JSON to apply (- for stdin)");
+  cmd->add_option("--memory", f.memory, "memory limit");
+  cmd->add_option("--memory-reservation", f.memory_reservation, "memory soft limit");
+  cmd->add_option("--memory-swap", f.memory_swap, "memory plus swap limit (-1 for unlimited)");
+  cmd->add_option("--cpu-shares", f.cpu_shares, "relative CPU weight");
+  cmd->add_option("--cpu-period", f.cpu_period, "CFS period in microseconds");
+  cmd->add_option("--cpu-quota", f.cpu_quota, "CFS quota in microseconds");
+  cmd->add_option("--cpuset-cpus", f.cpuset_cpus, "CPUs allowed (0-3, 0,1)");
+  cmd->add_option("--cpuset-mems", f.cpuset_mems, "memory nodes allowed");
+  cmd->add_option("--pids-limit", f.pids_limit, "maximum number of processes (0 or -1 for unlimited)");
+  cmd->add_option("--blkio-weight", f.blkio_weight, "block IO weight (10-1000)");
+}
+
+// The linux.resources patch the flags (or the --resources file) describe.
+Result<Json> update_patch(const UpdateFlags& f) {
+  if (!f.resources_file.empty()) {
+    auto text = f.resources_file == "-" ? read_fd(STDIN_FILENO) : read_file(f.resources_file);
+    if (!text) return fail("--resources: " + text.error().message());
+    return parse_json(*text);
+  }
+  Json patch = Json::object();
+  auto bytes = [](const std::string& text) -> Result<int64_t> { return text == "-1" ? -1 : parse_memory(text); };
+  if (!f.memory.empty()) patch["memory"]["limit"] = TRY(bytes(f.memory));
+  if (!f.memory_reservation.empty()) patch["memory"]["reservation"] = TRY(bytes(f.memory_reservation));
+  if (!f.memory_swap.empty()) patch["memory"]["swap"] = TRY(bytes(f.memory_swap));
+  if (f.cpu_shares) patch["cpu"]["shares"] = *f.cpu_shares;
+  if (f.cpu_period) patch["cpu"]["period"] = *f.cpu_period;
+  if (f.cpu_quota) patch["cpu"]["quota"] = *f.cpu_quota;
+  if (!f.cpuset_cpus.empty()) patch["cpu"]["cpus"] = f.cpuset_cpus;
+  if (!f.cpuset_mems.empty()) patch["cpu"]["mems"] = f.cpuset_mems;
+  if (f.pids_limit) patch["pids"]["limit"] = *f.pids_limit;
+  if (f.blkio_weight) patch["blockIO"]["weight"] = *f.blkio_weight;
+  if (patch.empty()) return fail("update: nothing to change (give --resources or a limit flag)");
+  return patch;
+}
+
 }  // namespace
 
 int runtime_main(int argc, char** argv) {
@@ -248,6 +294,11 @@ int runtime_main(int argc, char** argv) {
   spec->add_option("-b,--bundle", spec_bundle, "bundle directory to write config.json to");
   spec->add_flag("--rootless", rootless_spec, "a config for running without root");
 
+  UpdateFlags update_flags;
+  auto* update = app.add_subcommand("update", "change the cgroup limits of a container");
+  update->add_option("id", id, "container id")->required();
+  add_update_flags(update, update_flags);
+
   std::string process_file, cwd, user, apparmor, label, exec_pid_file, exec_console;
   std::vector<std::string> env, caps;
   std::vector<uint32_t> additional_gids;
@@ -307,6 +358,8 @@ int runtime_main(int argc, char** argv) {
       TRY(rt.pause(id));
     } else if (*resume) {
       TRY(rt.resume(id));
+    } else if (*update) {
+      TRY(rt.update(id, TRY(update_patch(update_flags))));
     } else if (*spec) {
       std::string path = spec_bundle + "/config.json";
       if (path_exists(path)) return fail("File " + path + " exists. Remove it first");

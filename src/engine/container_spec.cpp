@@ -53,11 +53,6 @@ std::vector<std::string> merge_env(std::vector<std::string> base, const Json& ov
   return base;
 }
 
-int64_t integer(const Json& obj, const char* key) {
-  Json v = field(obj, key);
-  return v.is_number_integer() ? v.get<int64_t>() : 0;
-}
-
 // "CHOWN", "cap_chown" or "CAP_CHOWN" → "CAP_CHOWN"; "ALL" stays.
 std::string cap_name(std::string name) {
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -90,7 +85,7 @@ Result<Json> capabilities(const Json& host) {
 }
 
 std::vector<Json> default_mounts(const Json& host) {
-  int64_t shm = integer(host, "ShmSize");
+  int64_t shm = integer_field(host, "ShmSize");
   if (shm <= 0) shm = 64 << 20;
   return {
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}, {"options", {"nosuid", "noexec", "nodev"}}},
@@ -121,8 +116,8 @@ void tmpfs_mounts(const Json& host, std::vector<Json>& mounts) {
 
 Result<Json> resources(const Json& host) {
   Json r = {{"devices", {{{"allow", false}, {"access", "rwm"}}}}};
-  int64_t memory = integer(host, "Memory");
-  int64_t swap = integer(host, "MemorySwap");
+  int64_t memory = integer_field(host, "Memory");
+  int64_t swap = integer_field(host, "MemorySwap");
   if (memory < 0) return invalid("invalid memory limit");
   if (memory > 0 && memory < 6 * 1024 * 1024) return invalid("Minimum memory limit allowed is 6MB");
   if (swap > 0 && memory == 0) return invalid("You should always set the Memory limit when using Memoryswap limit, see usage");
@@ -132,22 +127,27 @@ Result<Json> resources(const Json& host) {
     // Docker's default: as much swap as memory (memory+swap = twice the memory).
     r["memory"]["swap"] = swap == 0 ? 2 * memory : swap;
   }
-  if (int64_t reservation = integer(host, "MemoryReservation"); reservation > 0) r["memory"]["reservation"] = reservation;
-  if (int64_t shares = integer(host, "CpuShares"); shares > 0) r["cpu"]["shares"] = shares;
-  int64_t nano = integer(host, "NanoCpus");
+  if (int64_t reservation = integer_field(host, "MemoryReservation"); reservation > 0) r["memory"]["reservation"] = reservation;
+  if (int64_t shares = integer_field(host, "CpuShares"); shares > 0) r["cpu"]["shares"] = shares;
+  int64_t nano = integer_field(host, "NanoCpus");
   if (nano < 0) return invalid("invalid value for cpus");
   if (nano > 0) {
-    if (integer(host, "CpuQuota") > 0 || integer(host, "CpuPeriod") > 0)
+    if (integer_field(host, "CpuQuota") > 0 || integer_field(host, "CpuPeriod") > 0)
       return invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set");
     r["cpu"]["period"] = 100000;
     r["cpu"]["quota"] = nano * 100000 / 1000000000;
   }
-  if (int64_t quota = integer(host, "CpuQuota"); quota > 0) r["cpu"]["quota"] = quota;
-  if (int64_t period = integer(host, "CpuPeriod"); period > 0) r["cpu"]["period"] = period;
+  if (int64_t quota = integer_field(host, "CpuQuota"); quota > 0) r["cpu"]["quota"] = quota;
+  if (int64_t period = integer_field(host, "CpuPeriod"); period > 0) r["cpu"]["period"] = period;
   if (Json cpus = field(host, "CpusetCpus"); cpus.is_string() && !cpus.get<std::string>().empty()) r["cpu"]["cpus"] = cpus;
   if (Json mems = field(host, "CpusetMems"); mems.is_string() && !mems.get<std::string>().empty()) r["cpu"]["mems"] = mems;
   if (Json pids = field(host, "PidsLimit"); pids.is_number_integer() && pids.get<int64_t>() != 0) r["pids"]["limit"] = pids;
   return r;
+}
+
+bool zero_value(const Json& v) {
+  return v.is_null() || v == 0 || v == false || (v.is_string() && v.get<std::string>().empty()) ||
+         ((v.is_array() || v.is_object()) && v.empty());
 }
 
 Result<Json> rlimits(const Json& host) {
@@ -191,6 +191,61 @@ Result<Json> namespaces(const Json& host) {
 }
 
 }  // namespace
+
+Result<void> validate_restart_policy(const Json& host_config) {
+  Json policy = field(host_config, "RestartPolicy");
+  if (!policy.is_object()) return {};
+  std::string name = string_field(policy, "Name");
+  if (!name.empty() && name != "no" && name != "always" && name != "unless-stopped" && name != "on-failure")
+    return invalid("invalid restart policy: " + name);
+  if (name != "on-failure" && integer_field(policy, "MaximumRetryCount") != 0)
+    return invalid("invalid restart policy: maximum retry count can only be used with 'on-failure'");
+  if (integer_field(policy, "MaximumRetryCount") < 0) return invalid("invalid restart policy: maximum retry count cannot be negative");
+  if (field(host_config, "AutoRemove") == true && !name.empty() && name != "no")
+    return invalid("can't create 'AutoRemove' container with restart policy");
+  return {};
+}
+
+Result<ResourceUpdate> update_resources(const Json& host_config, const Json& body) {
+  static constexpr std::array kUpdatable = {"Memory",   "MemorySwap", "MemoryReservation", "NanoCpus",   "CpuShares",
+                                            "CpuPeriod", "CpuQuota",  "CpusetCpus",        "CpusetMems", "PidsLimit",
+                                            "RestartPolicy"};
+  if (!body.is_object()) return invalid("the update must be a JSON object");
+  for (const auto& [key, value] : body.items())
+    if (std::ranges::find(kUpdatable, key) == kUpdatable.end() && !zero_value(value))
+      return invalid("updating " + key + " is not supported");
+
+  Json host = host_config.is_object() ? host_config : Json::object();
+  int64_t memory = integer_field(body, "Memory"), swap = integer_field(body, "MemorySwap");
+  if (memory != 0 && swap == 0 && integer_field(host, "MemorySwap") > 0 && memory > integer_field(host, "MemorySwap"))
+    return invalid("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time");
+  if (integer_field(body, "NanoCpus") != 0) {
+    if (integer_field(host, "CpuPeriod") > 0) return invalid("Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set");
+    if (integer_field(host, "CpuQuota") > 0) return invalid("Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set");
+  }
+  if (integer_field(host, "NanoCpus") > 0) {
+    if (integer_field(body, "CpuPeriod") != 0) return invalid("Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set");
+    if (integer_field(body, "CpuQuota") != 0) return invalid("Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set");
+  }
+  // Zero means "unchanged", as in Docker; PidsLimit is absent when unchanged.
+  for (const char* key : {"Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota",
+                          "CpusetCpus", "CpusetMems"})
+    if (!zero_value(field(body, key))) host[key] = body[key];
+  Json pids = field(body, "PidsLimit");
+  if (!pids.is_null() && !pids.is_number_integer()) return invalid("PidsLimit must be an integer");
+  if (pids.is_number_integer()) host["PidsLimit"] = std::max<int64_t>(pids.get<int64_t>(), 0);
+  if (Json policy = field(body, "RestartPolicy"); policy.is_object() && !string_field(policy, "Name").empty()) {
+    if (field(host, "AutoRemove") == true && string_field(policy, "Name") != "no")
+      return invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");
+    host["RestartPolicy"] = policy;
+    TRY(validate_restart_policy(host));
+  }
+
+  Json patch = TRY(resources(host));
+  patch.erase("devices");
+  if (pids.is_number_integer() && pids.get<int64_t>() <= 0) patch["pids"]["limit"] = -1;
+  return ResourceUpdate{std::move(host), std::move(patch)};
+}
 
 Json merge_image_config(Json config, const Json& image_config) {
   Json image = field(image_config, "config");

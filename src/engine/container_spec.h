@@ -38,6 +38,18 @@ Result<std::vector<std::string>> process_args(const Json& image_config, const Js
 // container's process with those changes.
 Result<Json> exec_process(const Json& spec, const std::string& rootfs, const Json& exec_config);
 
+// HostConfig.RestartPolicy checked as Docker's daemon does at create.
+Result<void> validate_restart_policy(const Json& host_config);
+
+// Docker's update (POST /containers/{id}/update): the fields body sets
+// replace the container's, checked as at create; patch is what changes in
+// the running container's linux.resources.
+struct ResourceUpdate {
+  Json host_config;
+  Json patch;
+};
+Result<ResourceUpdate> update_resources(const Json& host_config, const Json& body);
+
 // "uid", "uid:gid", "name" or "name:group", resolved against the rootfs's
 // /etc/passwd and /etc/group (read inside the rootfs).
 struct ResolvedUser {

@@ -45,6 +45,7 @@ namespace {
 constexpr std::chrono::milliseconds kFirstRestartDelay{100};
 constexpr std::chrono::milliseconds kMaxRestartDelay{60000};
 constexpr int kDefaultStopTimeout = 10;
+constexpr const char* kInitPath = "/sbin/docker-init";
 
 std::string random_id() {
   std::random_device rd;
@@ -78,7 +79,6 @@ Result<void> check_supported(const Json& host) {
                           "DnsSearch", "DnsOptions"})
     if (Json v = field(host, key); v.is_array() && !v.empty())
       return fail(std::string("HostConfig.") + key + " is not supported yet", EINVAL);
-  if (field(host, "Init") == true) return fail("--init is not supported yet: no init binary is installed", EINVAL);
   return {};
 }
 
@@ -150,16 +150,13 @@ Result<Containers::Created> Containers::create(const std::string& requested_name
   std::string image_ref = string_field(config, "Image");
   if (image_ref.empty()) return fail("No image specified", EINVAL);
   TRY(check_supported(host_config));
+  if (field(host_config, "Init") == true && !path_exists(paths_.init))
+    return fail("--init: no init binary at " + paths_.init + " (install Debian's tini, or give berthd --init-path)", EINVAL);
   TRY(log_options(host_config));
-  if (Json policy = field(host_config, "RestartPolicy"); policy.is_object()) {
-    std::string name = string_field(policy, "Name");
-    if (!name.empty() && name != "no" && name != "always" && name != "unless-stopped" && name != "on-failure")
-      return fail("invalid restart policy: " + name, EINVAL);
-    if (name != "on-failure" && field(policy, "MaximumRetryCount").is_number_integer() && policy["MaximumRetryCount"].get<int>() != 0)
-      return fail("invalid restart policy: maximum retry count can only be used with 'on-failure'", EINVAL);
-    if (field(host_config, "AutoRemove") == true && !name.empty() && name != "no")
-      return fail("can't create 'AutoRemove' container with restart policy", EINVAL);
-  }
+  TRY(validate_restart_policy(host_config));
+  // Docker's default swap: as much as the memory (memory+swap twice it).
+  if (integer_field(host_config, "Memory") > 0 && integer_field(host_config, "MemorySwap") == 0)
+    host_config["MemorySwap"] = 2 * integer_field(host_config, "Memory");
   image::Image image;
   {
     std::lock_guard lock(image_mutex_);
@@ -309,6 +306,12 @@ Result<void> Containers::prepare_rootfs(const Container& c) {
                               {"type", "bind"},
                               {"source", dir + "/" + file},
                               {"options", {"rbind", "rprivate"}}});
+  // --init, as Docker: a small init as PID 1 that reaps zombies and forwards signals.
+  if (field(host, "Init") == true) {
+    spec["mounts"].push_back({{"destination", kInitPath}, {"type", "bind"}, {"source", paths_.init}, {"options", {"bind", "ro"}}});
+    Json& args = spec["process"]["args"];
+    args.insert(args.begin(), {kInitPath, "--"});
+  }
   std::string state = state_dir(c.id);
   (void)remove_all(state);
   TRY(make_dirs(state, 0700));
@@ -417,6 +420,7 @@ void Containers::monitor(std::shared_ptr<Entry> entry, UniqueFd connection) {
 
 void Containers::handle_exit(const std::shared_ptr<Entry>& entry, std::optional<int> status) {
   std::string id = entry->c.id;
+  bool oom_killed = runtime::Runtime(runtime_root()).oom_killed(id).value_or(false);
   // Cleaned up while the container still counts as running, so that no
   // start can come in between.
   cleanup_rootfs(id);
@@ -431,11 +435,13 @@ void Containers::handle_exit(const std::shared_ptr<Entry>& entry, std::optional<
   } else {
     s.status = "exited";
     s.exit_code = status.value_or(255);
+    s.oom_killed = oom_killed;
   }
   entry->shim_ready = false;
   entry->exits++;
   (void)persist(entry->c);
   changed_.notify_all();
+  if (s.oom_killed) events_.publish("container", "oom", id, {{"name", entry->c.name}});
   events_.publish("container", "die", id,
                   {{"name", entry->c.name}, {"exitCode", std::to_string(s.exit_code)}, {"image", string_field(entry->c.config, "Image")}});
 }
@@ -580,6 +586,22 @@ Result<void> Containers::unpause(const std::string& ref) {
   entry->c.state.status = "running";
   (void)persist(entry->c);
   events_.publish("container", "unpause", entry->c.id, {{"name", entry->c.name}});
+  return {};
+}
+
+Result<void> Containers::update(const std::string& ref, const Json& body) {
+  auto entry = TRY(find(ref));
+  std::lock_guard op(entry->op);
+  std::lock_guard lock(mutex_);
+  auto updated = TRY(update_resources(entry->c.host_config, body));
+  const std::string& status = entry->c.state.status;
+  if ((status == "running" || status == "paused") && !updated.patch.empty()) {
+    auto applied = runtime::Runtime(runtime_root()).update(entry->c.id, updated.patch);
+    if (!applied) return fail("Cannot update container " + entry->c.id + ": " + applied.error().message(), EINVAL);
+  }
+  entry->c.host_config = std::move(updated.host_config);
+  TRY(persist(entry->c));
+  events_.publish("container", "update", entry->c.id, {{"name", entry->c.name}});
   return {};
 }
 

@@ -27,6 +27,7 @@ struct ContainerPaths {
   std::string exec_root;  // containers/<id>/: shim socket, bundle; runtime/: the runtime's state
   std::string shim;       // berth-shim binary
   std::string runtime;    // berth-runtime binary
+  std::string init;       // the init of run --init (tini-static)
 };
 
 class Containers {
@@ -60,6 +61,8 @@ class Containers {
   Result<void> unpause(const std::string& ref);
   Result<void> remove(const std::string& ref, bool force);
   Result<void> rename(const std::string& ref, const std::string& new_name);
+  // Changes the limits (and restart policy), in the running container too.
+  Result<void> update(const std::string& ref, const Json& body);
   // Waits per condition: "not-running" (default), "next-exit" or "removed".
   Result<int> wait(const std::string& ref, const std::string& condition);
   // Names of removed containers.

@@ -17,6 +17,7 @@ struct EngineConfig {
   std::string data_root = "/var/lib/berth";
   std::string exec_root = "/run/berth";  // state that a reboot ends: shims, runtime state
   std::string binary_dir;                // where berth-shim and berth-runtime are; berthd's own by default
+  std::string init_path = "/usr/bin/tini-static";  // run --init: a static init, mounted as /sbin/docker-init
 };
 
 class Engine {

@@ -240,7 +240,7 @@ Result<void> ImageStore::tag(const std::string& image_id, const Reference& ref) 
   return {};
 }
 
-Result<std::vector<RemoveEvent>> ImageStore::remove(std::string_view name, bool force) {
+Result<std::vector<RemoveEvent>> ImageStore::remove(std::string_view name, bool force, bool keep_image) {
   auto image = TRY(resolve(name));
   std::vector<RemoveEvent> events;
   auto untag = [&](const std::string& tag) -> Result<void> {
@@ -259,6 +259,7 @@ Result<std::vector<RemoveEvent>> ImageStore::remove(std::string_view name, bool 
       return fail("conflict: unable to delete " + short_id(image.id) + " (must be forced) - image is referenced in multiple repositories", EBUSY);
     for (const auto& tag : image.tags) TRY(untag(tag));
   }
+  if (keep_image) return events;
   auto deleted = TRY(delete_image(image));
   events.insert(events.end(), deleted.begin(), deleted.end());
   return events;

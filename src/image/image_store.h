@@ -60,8 +60,8 @@ class ImageStore {
   Result<std::vector<Image>> list() const;
   Result<void> tag(const std::string& image_id, const Reference& ref);
   // Untags or deletes as `docker rmi` does; force deletes an image with
-  // several tags.
-  Result<std::vector<RemoveEvent>> remove(std::string_view name, bool force);
+  // several tags; keep_image only untags.
+  Result<std::vector<RemoveEvent>> remove(std::string_view name, bool force, bool keep_image = false);
 
   Result<int64_t> layer_size(const std::string& chain_id) const;
   // The unpacked content of a layer (for overlay lowerdir).

@@ -357,6 +357,12 @@ Result<Process> parse_process(std::string_view json_text) {
   return process;
 }
 
+Result<Resources> parse_resources(const Json& doc) {
+  Resources resources;
+  TRY(read_value(doc, "resources", resources));
+  return resources;
+}
+
 Json state_to_json(const State& state) {
   Json j = {{"ociVersion", state.oci_version}, {"id", state.id},         {"status", state.status},
             {"pid", state.pid},                {"bundle", state.bundle}};

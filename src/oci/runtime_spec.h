@@ -216,6 +216,9 @@ struct Spec {
 Result<Spec> parse_spec(std::string_view json_text);
 Result<Spec> parse_spec_json(const Json& doc);
 
+// Parses a linux.resources document, as `update --resources FILE` takes.
+Result<Resources> parse_resources(const Json& doc);
+
 // Parses a process document, as `exec --process FILE` takes.
 Result<Process> parse_process(std::string_view json_text);
 

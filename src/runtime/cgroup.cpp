@@ -26,6 +26,15 @@ const std::vector<DefaultDeviceRule> kDefaultDeviceRules = {
     {'c', 10, 200, "rwm"},                                        // net/tun
 };
 
+uint64_t flat_key_value(const std::string& text, std::string_view key) {
+  std::istringstream in(text);
+  std::string name;
+  uint64_t value = 0;
+  while (in >> name >> value)
+    if (name == key) return value;
+  return 0;
+}
+
 bool cgroup_v2_unified() {
   struct statfs fs;
   return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;

@@ -26,6 +26,8 @@ class Cgroup {
   virtual Result<void> freeze() = 0;
   virtual Result<void> thaw() = 0;
   virtual bool frozen() const = 0;
+  // How many processes the kernel's OOM killer ended in the cgroup.
+  virtual uint64_t oom_kills() const = 0;
   // Every process in the cgroup, children included.
   virtual Result<std::vector<pid_t>> processes() const = 0;
   // Removes the directories (and parents it created that are now empty).
@@ -45,5 +47,9 @@ Result<std::unique_ptr<Cgroup>> open_cgroup(const std::string& cgroups_path, con
 
 // True when /sys/fs/cgroup is a cgroup2 mount (pure v2).
 bool cgroup_v2_unified();
+
+// The value of "key N" in a flat-keyed cgroup file (memory.events,
+// memory.oom_control); 0 when absent.
+uint64_t flat_key_value(const std::string& text, std::string_view key);
 
 }  // namespace berth::runtime

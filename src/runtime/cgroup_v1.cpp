@@ -75,8 +75,17 @@ class CgroupV1 final : public Cgroup {
     if (!r.unified.empty()) return fail("linux.resources.unified: requires cgroup v2");
     if (const auto* m = r.memory ? &*r.memory : nullptr) {
       const std::string* dir = TRY(controller_dir("memory"));
-      if (m->limit) TRY(write_cgroup_file(*dir, "memory.limit_in_bytes", std::to_string(*m->limit)));
-      if (m->swap) TRY(write_cgroup_file(*dir, "memory.memsw.limit_in_bytes", std::to_string(*m->swap)));
+      // The memory limit may never exceed memory+swap: when both grow, the
+      // limit's write fails until the swap limit has been raised.
+      auto write_limit = [&] { return write_cgroup_file(*dir, "memory.limit_in_bytes", std::to_string(*m->limit)); };
+      auto write_swap = [&] { return write_cgroup_file(*dir, "memory.memsw.limit_in_bytes", std::to_string(*m->swap)); };
+      if (m->limit && m->swap && !write_limit()) {
+        TRY(write_swap());
+        TRY(write_limit());
+      } else {
+        if (m->limit && !m->swap) TRY(write_limit());
+        if (m->swap) TRY(write_swap());
+      }
       if (m->reservation) TRY(write_cgroup_file(*dir, "memory.soft_limit_in_bytes", std::to_string(*m->reservation)));
       if (m->kernel_tcp) TRY(write_cgroup_file(*dir, "memory.kmem.tcp.limit_in_bytes", std::to_string(*m->kernel_tcp)));
       if (m->swappiness) TRY(write_cgroup_file(*dir, "memory.swappiness", std::to_string(*m->swappiness)));
@@ -148,6 +157,11 @@ class CgroupV1 final : public Cgroup {
   bool frozen() const override {
     auto dir = controller_dir("freezer");
     return dir && read_file(**dir + "/freezer.state").value_or("").starts_with("FROZEN");
+  }
+
+  uint64_t oom_kills() const override {
+    auto dir = controller_dir("memory");
+    return dir ? flat_key_value(read_file(**dir + "/memory.oom_control").value_or(""), "oom_kill") : 0;
   }
 
   Result<std::vector<pid_t>> processes() const override {

@@ -119,6 +119,10 @@ class CgroupV2 final : public Cgroup {
     return read_file(dir_ + "/cgroup.events").value_or("").find("frozen 1") != std::string::npos;
   }
 
+  uint64_t oom_kills() const override {
+    return flat_key_value(read_file(dir_ + "/memory.events").value_or(""), "oom_kill");
+  }
+
   Result<std::vector<pid_t>> processes() const override {
     std::vector<pid_t> pids;
     TRY(collect(dir_, pids));

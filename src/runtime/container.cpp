@@ -463,10 +463,29 @@ Result<void> Runtime::resume(const std::string& id) {
   return cgroup->thaw();
 }
 
+Result<void> Runtime::update(const std::string& id, const Json& patch) {
+  auto record = TRY(store_.load(id));
+  if (store_.status(record) == Status::kStopped) return fail("container \"" + id + "\" is not running");
+  auto changes = TRY(oci::parse_resources(patch));
+  Json& stored = record.config["linux"]["resources"];
+  if (stored.is_null()) stored = Json::object();
+  stored.merge_patch(patch);
+  TRY(oci::parse_spec_json(record.config));
+  auto cgroup = TRY(open_cgroup(record.config.value("/linux/cgroupsPath"_json_pointer, std::string()), id));
+  TRY(cgroup->apply(changes, {}));
+  return store_.save(record);
+}
+
 Result<std::vector<pid_t>> Runtime::processes(const std::string& id) const {
   auto record = TRY(store_.load(id));
   auto cgroup = TRY(open_cgroup(record.config.value("/linux/cgroupsPath"_json_pointer, std::string()), id));
   return cgroup->processes();
+}
+
+Result<bool> Runtime::oom_killed(const std::string& id) const {
+  auto record = TRY(store_.load(id));
+  auto cgroup = TRY(open_cgroup(record.config.value("/linux/cgroupsPath"_json_pointer, std::string()), id));
+  return cgroup->oom_kills() > 0;
 }
 
 Result<oci::Spec> Runtime::spec_of(const std::string& id) const {

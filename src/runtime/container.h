@@ -54,7 +54,12 @@ class Runtime {
   Result<int> exec(const std::string& id, const ExecOptions& options);
   Result<void> pause(const std::string& id);
   Result<void> resume(const std::string& id);
+  // Changes the cgroup limits of a live container: `patch` is a partial
+  // linux.resources document, merged into the stored config.
+  Result<void> update(const std::string& id, const Json& patch);
   Result<std::vector<pid_t>> processes(const std::string& id) const;
+  // Whether the kernel's OOM killer ended a process of the container.
+  Result<bool> oom_killed(const std::string& id) const;
 
   // The container's config (as created), for building exec processes.
   Result<oci::Spec> spec_of(const std::string& id) const;

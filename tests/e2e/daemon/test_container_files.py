@@ -34,8 +34,13 @@ def test_commit_makes_an_image_that_runs(changed):
     changed.berth("create", "--name", "user", "greeted:v1", check=True)
     r = changed.berth("rmi", "greeted:v1")
     assert r.returncode == 1 and "container" in r.stderr and "is using its referenced image" in r.stderr
+    # Forced, it only untags: the image stays under the container, dangling.
+    image_id = changed.inspect("greeted:v1", "{{.Id}}")
+    r = changed.berth("rmi", "-f", "greeted:v1")
+    assert (r.returncode, r.stdout) == (0, "Untagged: greeted:v1\n"), r.stderr
+    assert changed.berth("start", "-a", "user").stdout == "hello\n"
     changed.berth("rm", "user", check=True)
-    assert changed.berth("rmi", "greeted:v1").returncode == 0
+    assert changed.berth("rmi", image_id).stdout.startswith("Deleted: " + image_id)
 
 
 def test_export_then_import_runs_the_same_files(changed, tmp_path):

@@ -7,6 +7,10 @@ import time
 
 from berthtest import wait_for
 
+# The memory and pids limits a container sees (cgroup v1 or v2).
+LIMITS = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; "
+          "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max")
+
 
 def test_run_prints_output_and_returns_the_exit_code(busybox):
     r = busybox.berth("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2")
@@ -63,6 +67,17 @@ def test_stop_uses_the_stop_signal_and_sigterm_ends_a_shell_loop(busybox):
                   "trap 'exit 42' USR1; while true; do sleep 0.1; done", check=True)
     busybox.berth("stop", "polite", check=True)
     assert busybox.inspect("polite", "{{.State.ExitCode}}") == "42"
+
+
+def test_init_reaps_and_forwards_sigterm(busybox):
+    r = busybox.berth("run", "--rm", "--init", "busybox", "ps", "-o", "pid,args")
+    assert "1 /sbin/docker-init -- ps -o pid,args" in r.stdout, r.stderr
+    # sleep as PID 1 would ignore SIGTERM; under the init it dies of it at once.
+    busybox.berth("run", "-d", "--name", "tini", "--init", "busybox", "sleep", "1000", check=True)
+    started = time.monotonic()
+    busybox.berth("stop", "-t", "10", "tini", check=True)
+    assert time.monotonic() - started < 5
+    assert busybox.inspect("tini", "{{.State.ExitCode}} {{.HostConfig.Init}}") == "143 true"
 
 
 def test_restart_and_start_again(busybox):
@@ -171,9 +186,7 @@ def test_rm_refuses_a_running_container_and_rm_f_kills_it(busybox):
 
 
 def test_memory_and_pids_limits_are_set_and_enforced(busybox):
-    r = busybox.berth("run", "--rm", "-m", "32m", "--memory-swap", "32m", "--pids-limit", "20", "busybox", "sh", "-c",
-                      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; "
-                      "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max")
+    r = busybox.berth("run", "--rm", "-m", "32m", "--memory-swap", "32m", "--pids-limit", "20", "busybox", "sh", "-c", LIMITS)
     assert r.stdout.split() == ["33554432", "20"], r.stderr
     r = busybox.berth("run", "--rm", "--pids-limit", "10", "busybox", "sh", "-c",
                       "for i in $(seq 30); do sleep 1 & done; echo spawned")
@@ -181,7 +194,28 @@ def test_memory_and_pids_limits_are_set_and_enforced(busybox):
     r = busybox.berth("run", "--name", "hog", "-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
                       "dd if=/dev/zero of=/dev/null bs=64M count=1")
     assert r.returncode == 137
-    assert busybox.inspect("hog", "{{.State.ExitCode}}") == "137"
+    assert busybox.inspect("hog", "{{.State.ExitCode}} {{.State.OOMKilled}}") == "137 true"
+
+
+def test_update_changes_the_limits_of_running_and_stopped_containers(busybox):
+    busybox.berth("run", "-d", "--name", "elastic", "-m", "32m", "busybox", "sleep", "1000", check=True)
+    r = busybox.berth("update", "-m", "64m", "--memory-swap", "128m", "--pids-limit", "30", "--restart", "on-failure:3", "elastic")
+    assert (r.returncode, r.stdout) == (0, "elastic\n"), r.stderr
+    assert busybox.berth("exec", "elastic", "sh", "-c", LIMITS, check=True).stdout.split() == ["67108864", "30"]
+    assert busybox.inspect("elastic", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}} "
+                                      "{{.HostConfig.RestartPolicy.Name}}") == "67108864 134217728 30 on-failure"
+    # Docker's refusals change nothing.
+    r = busybox.berth("update", "-m", "256m", "elastic")
+    assert r.returncode == 1
+    assert "Memory limit should be smaller than already set memoryswap limit" in r.stderr
+    assert busybox.berth("update", "--kernel-memory", "10m", "elastic").returncode == 1
+    assert busybox.berth("update", "elastic").returncode == 1
+    assert busybox.inspect("elastic", "{{.HostConfig.Memory}}") == "67108864"
+    # A stopped container gets the new limits when it starts again.
+    busybox.berth("stop", "-t", "0", "elastic", check=True)
+    busybox.berth("update", "--pids-limit", "-1", "elastic", check=True)
+    busybox.berth("start", "elastic", check=True)
+    assert busybox.berth("exec", "elastic", "sh", "-c", LIMITS, check=True).stdout.split() == ["67108864", "max"]
 
 
 def test_stats_and_df_show_the_container(busybox):

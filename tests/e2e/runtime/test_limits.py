@@ -53,3 +53,24 @@ def test_cgroup_mount_is_read_only_and_shows_the_containers_cgroup(runtime, bund
     result = runtime("run", "--bundle", bundle.path, container_id)
     assert result.stdout.split()[0] == "1"
     assert "Read-only file system" in result.stderr
+
+
+def test_update_changes_the_limits_of_a_running_container(runtime, bundle, container_id):
+    bundle.config["linux"]["resources"]["memory"] = {"limit": 32 * MiB, "swap": 32 * MiB}
+    bundle.command("sleep", "600").write()
+    runtime("run", "--detach", "--bundle", bundle.path, container_id, check=True)
+    # Both grow: the swap limit has to be raised before the memory limit.
+    runtime("update", "--memory", "64m", "--memory-swap", "128m", "--pids-limit", "9", container_id, check=True)
+    memory = controller_dir(bundle, "memory")
+    assert (memory / "memory.limit_in_bytes").read_text().strip() == str(64 * MiB)
+    assert (memory / "memory.memsw.limit_in_bytes").read_text().strip() == str(128 * MiB)
+    assert (controller_dir(bundle, "pids") / "pids.max").read_text().strip() == "9"
+    # A resources document, as runc takes it; bad input changes nothing.
+    resources = bundle.path / "resources.json"
+    resources.write_text('{"pids": {"limit": "many"}}')
+    result = runtime("update", "--resources", resources, container_id)
+    assert result.returncode == 1 and "pids.limit" in result.stderr
+    resources.write_text('{"pids": {"limit": 0}}')
+    runtime("update", "--resources", resources, container_id, check=True)
+    assert (controller_dir(bundle, "pids") / "pids.max").read_text().strip() == "max"
+    assert "nothing to change" in runtime("update", container_id).stderr

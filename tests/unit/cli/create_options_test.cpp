@@ -52,8 +52,8 @@ TEST(CreateBody, FlagsBecomeConfigAndHostConfig) {
   o.interactive = o.tty = true;
   o.env = {"A=1"};
   o.labels = {"tier=web", "flag"};
-  o.memory = "64m";
-  o.cpus = "1.5";
+  o.limits.memory = "64m";
+  o.limits.cpus = "1.5";
   o.restart = "on-failure:2";
   o.tmpfs = {"/run:size=1m", "/cache"};
   o.log_opts = {"max-size=1m"};
@@ -74,6 +74,16 @@ TEST(CreateBody, FlagsBecomeConfigAndHostConfig) {
   o.restart = "no";
   o.attach = {"stdout", "bogus"};
   EXPECT_FALSE(create_body(o));
+}
+
+TEST(UpdateBody, SendsOnlyTheGivenFlags) {
+  UpdateOptions o;
+  EXPECT_EQ(update_body(o).error().message(), "you must provide one or more flags when using this command");
+  o.limits.memory = "64m";
+  o.pids_limit = -1;
+  o.restart = "on-failure:3";
+  Json body = *update_body(o);
+  EXPECT_EQ(body, (Json{{"Memory", 64 << 20}, {"PidsLimit", -1}, {"RestartPolicy", {{"Name", "on-failure"}, {"MaximumRetryCount", 3}}}}));
 }
 
 }  // namespace

@@ -206,5 +206,30 @@ TEST(MergeImageConfig, AsDockerCreateDoes) {
   EXPECT_EQ(*process_args(Json::object(), merged), std::vector<std::string>{"ls"});
 }
 
+TEST(UpdateResources, ChangesWhatIsGivenAsDockerDoes) {
+  Json host = {{"Memory", 32 << 20}, {"MemorySwap", 64 << 20}, {"PidsLimit", 20}, {"RestartPolicy", {{"Name", "no"}}}};
+  // Zero values, as the docker CLI sends for unset flags, change nothing.
+  auto updated = update_resources(host, {{"Memory", 48 << 20}, {"KernelMemory", 0}, {"Devices", nullptr}, {"PidsLimit", -1},
+                                         {"RestartPolicy", {{"Name", ""}, {"MaximumRetryCount", 0}}}});
+  ASSERT_TRUE(updated) << updated.error().message();
+  EXPECT_EQ(updated->host_config["Memory"], 48 << 20);
+  EXPECT_EQ(updated->host_config["MemorySwap"], 64 << 20);
+  EXPECT_EQ(updated->host_config["PidsLimit"], 0);
+  EXPECT_EQ(updated->host_config["RestartPolicy"]["Name"], "no");
+  EXPECT_EQ(updated->patch["memory"], (Json{{"limit", 48 << 20}, {"swap", 64 << 20}}));
+  EXPECT_EQ(updated->patch["pids"]["limit"], -1);
+  EXPECT_FALSE(updated->patch.contains("devices"));
+
+  EXPECT_EQ(update_resources(host, {{"Memory", 128 << 20}}).error().message(),
+            "Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time");
+  EXPECT_EQ(update_resources(host, {{"KernelMemory", 1 << 20}}).error().message(), "updating KernelMemory is not supported");
+  EXPECT_EQ(update_resources({{"CpuPeriod", 1000}}, {{"NanoCpus", 1000000000}}).error().message(),
+            "Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set");
+  EXPECT_EQ(update_resources({{"AutoRemove", true}}, {{"RestartPolicy", {{"Name", "always"}}}}).error().message(),
+            "Restart policy cannot be updated because AutoRemove is enabled for the container");
+  EXPECT_FALSE(update_resources(host, {{"Memory", 1024}}));  // under Docker's 6 MB minimum
+  EXPECT_FALSE(update_resources(host, {{"RestartPolicy", {{"Name", "sometimes"}}}}));
+}
+
 }  // namespace
 }  // namespace berth::engine

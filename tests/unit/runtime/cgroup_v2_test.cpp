@@ -118,5 +118,11 @@ TEST_F(CgroupV2Test, UnifiedResourceFilesAreWritten) {
   EXPECT_FALSE(cgroup_->apply(resources, {}));
 }
 
+TEST(FlatKeyValue, ReadsOneCounter) {
+  EXPECT_EQ(flat_key_value("low 0\nhigh 0\nmax 4\noom 1\noom_kill 2\n", "oom_kill"), 2u);
+  EXPECT_EQ(flat_key_value("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n", "oom_kill"), 1u);
+  EXPECT_EQ(flat_key_value("oom_kill_disable 0\nunder_oom 0\n", "oom_kill"), 0u);
+}
+
 }  // namespace
 }  // namespace berth::runtime
