@@ -15,6 +15,7 @@
 #include <iostream>
 #include <thread>
 
+#include "base/exec_fifo.h"
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "runtime/cgroup.h"
@@ -308,27 +309,8 @@ Result<void> Runtime::start(const std::string& id) {
   auto record = TRY(store_.load(id));
   Status status = store_.status(record);
   if (status != Status::kCreated) return fail("cannot start a container that is " + status_text(status));
-  UniqueFd fifo(::open(store_.fifo_path(id).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fifo) return fail_errno("open exec fifo");
-  UniqueFd pidfd(TRY(pidfd_open(record.pid)));
-  pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
-  while (::poll(fds, 2, -1) < 0)
-    if (errno != EINTR) return fail_errno("poll");
-  char byte;
-  if (!(fds[0].revents & POLLIN) || ::read(fifo.get(), &byte, 1) != 1) return fail("container process exited before start");
-  ::unlink(store_.fifo_path(id).c_str());
-  // The process holds its end open (close-on-exec) through the
-  // startContainer hooks: end of file means it has exec'd, and only then
-  // may the poststart hooks run. Anything written first is why it could not.
-  std::string failure;
-  pollfd hangup{fifo.get(), POLLIN, 0};
-  while (::poll(&hangup, 1, -1) >= 0 || errno == EINTR) {
-    char buf[4096];
-    ssize_t n = ::read(fifo.get(), buf, sizeof buf);
-    if (n > 0) failure.append(buf, static_cast<size_t>(n));
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
-  }
-  if (!failure.empty()) return fail(failure);
+  // The poststart hooks run only once the process has exec'd.
+  TRY(release_exec_fifo(store_.fifo_path(id), record.pid));
   auto spec = TRY(oci::parse_spec_json(record.config));
   run_hooks_warning(spec.hooks.poststart, "poststart", hook_state(id, "running", record.pid, record.bundle, spec.annotations));
   return {};
