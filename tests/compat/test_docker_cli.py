@@ -106,6 +106,18 @@ def test_docker_container_life(daemon):
     assert docker(daemon, "ps", "-a", "-q").stdout == ""
 
 
+def test_docker_update_and_init(daemon):
+    docker(daemon, "run", "-d", "--name", "tuned", "-m", "32m", "--init", "busybox", "sleep", "1000")
+    assert docker(daemon, "update", "-m", "48m", "--memory-swap", "96m", "--pids-limit", "40", "tuned").stdout == "tuned\n"
+    limits = docker(daemon, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", "tuned").stdout
+    assert limits == f"{48 << 20} 40\n"
+    pid_one = docker(daemon, "exec", "tuned", "cat", "/proc/1/cmdline").stdout
+    assert pid_one.split("\0")[:3] == ["/sbin/docker-init", "--", "sleep"]
+    refused = docker(daemon, "update", "-m", "512m", "tuned")
+    assert refused.returncode == 1 and "update the memoryswap at the same time" in refused.stderr
+    assert docker(daemon, "rm", "-f", "tuned").returncode == 0
+
+
 def test_docker_run_it_under_a_pty(daemon):
     from berthtest import Terminal
     env = dict(os.environ, DOCKER_HOST=daemon.host, DOCKER_CONFIG=str(daemon.root / "docker-config"))
