@@ -45,6 +45,11 @@ void add_create_flags(CLI::App* cmd, CreateOptions& o, bool run) {
   cmd->add_option("--cap-drop", o.cap_drop, "Drop Linux capabilities")->allow_extra_args(false);
   cmd->add_flag("--privileged", o.privileged, "Give extended privileges to this container");
   cmd->add_option("--security-opt", o.security_opt, "Security Options")->allow_extra_args(false);
+  cmd->add_option("--group-add", o.group_add, "Add additional groups to join")->allow_extra_args(false);
+  cmd->add_option("--add-host", o.add_hosts, "Add a custom host-to-IP mapping (host:ip)")->allow_extra_args(false);
+  cmd->add_option("--dns", o.dns, "Set custom DNS servers")->allow_extra_args(false);
+  cmd->add_option("--dns-search", o.dns_search, "Set custom DNS search domains")->allow_extra_args(false);
+  cmd->add_option("--dns-option", o.dns_options, "Set DNS options")->allow_extra_args(false);
   cmd->add_option("--ulimit", o.ulimits, "Ulimit options")->allow_extra_args(false);
   cmd->add_option("--stop-signal", o.stop_signal, "Signal to stop the container");
   cmd->add_option("--stop-timeout", o.stop_timeout, "Timeout (in seconds) to stop a container");
@@ -195,6 +200,11 @@ Result<Json> create_body(const CreateOptions& o) {
   if (!o.cap_add.empty()) host["CapAdd"] = o.cap_add;
   if (!o.cap_drop.empty()) host["CapDrop"] = o.cap_drop;
   if (!o.security_opt.empty()) host["SecurityOpt"] = o.security_opt;
+  if (!o.group_add.empty()) host["GroupAdd"] = o.group_add;
+  if (!o.add_hosts.empty()) host["ExtraHosts"] = o.add_hosts;
+  if (!o.dns.empty()) host["Dns"] = o.dns;
+  if (!o.dns_search.empty()) host["DnsSearch"] = o.dns_search;
+  if (!o.dns_options.empty()) host["DnsOptions"] = o.dns_options;
   if (!o.ipc.empty()) host["IpcMode"] = o.ipc;
   if (!o.pid.empty()) host["PidMode"] = o.pid;
   if (!o.uts.empty()) host["UTSMode"] = o.uts;

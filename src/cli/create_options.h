@@ -26,6 +26,7 @@ struct CreateOptions {
   std::optional<int> stop_timeout;
   std::string restart = "no", network, ipc, pid, uts, stop_signal, detach_keys, log_driver;
   std::vector<std::string> env, env_files, labels, cap_add, cap_drop, security_opt, ulimits, tmpfs, log_opts, sysctls, attach;
+  std::vector<std::string> group_add, add_hosts, dns, dns_search, dns_options;
   bool sig_proxy = true;
   std::string image;
   std::vector<std::string> command;

@@ -1,5 +1,6 @@
 #include "engine/container_spec.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 
 #include <algorithm>
@@ -304,7 +305,7 @@ Result<Json> exec_process(const Json& spec, const std::string& rootfs, const Jso
   return process;
 }
 
-Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user) {
+Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user, const std::vector<std::string>& group_add) {
   ResolvedUser out;
   auto root = TRY(open_file(rootfs, O_PATH | O_DIRECTORY));
   auto read_in_root = [&](const char* path) -> std::string {
@@ -344,19 +345,13 @@ Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& 
     out.uid = name.empty() ? 0 : static_cast<uint32_t>(std::stoul(name));
     out.gid = out.uid == 0 ? 0 : out.uid;
   }
-  if (!group.empty()) {
-    bool group_found = false;
+  auto group_id = [&](const std::string& group) -> Result<uint32_t> {
     for (const auto& g : groups)
-      if ((numeric(group) && g[2] == group) || g[0] == group) {
-        out.gid = static_cast<uint32_t>(std::stoul(g[2]));
-        group_found = true;
-        break;
-      }
-    if (!group_found) {
-      if (!numeric(group)) return invalid("unable to find group " + group + ": no matching entries in group file");
-      out.gid = static_cast<uint32_t>(std::stoul(group));
-    }
-  }
+      if ((numeric(group) && g[2] == group) || g[0] == group) return static_cast<uint32_t>(std::stoul(g[2]));
+    if (!numeric(group)) return invalid("unable to find group " + group + ": no matching entries in group file");
+    return static_cast<uint32_t>(std::stoul(group));
+  };
+  if (!group.empty()) out.gid = TRY(group_id(group));
   // Supplementary groups: those that list the user by name.
   std::string user_name;
   for (const auto& p : passwd)
@@ -367,6 +362,65 @@ Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& 
     for (std::string m; std::getline(members, m, ',');)
       if (m == user_name) out.additional_gids.push_back(static_cast<uint32_t>(std::stoul(g[2])));
   }
+  // --group-add: names from the container's /etc/group, or numbers.
+  for (const auto& extra : group_add) out.additional_gids.push_back(TRY(group_id(extra)));
+  return out;
+}
+
+namespace {
+
+bool is_ip(const std::string& text) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 || ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+bool host_network(const Json& host_config) { return string_field(host_config, "NetworkMode") == "host"; }
+
+}  // namespace
+
+Result<std::string> hosts_file(std::string base, const Json& host_config) {
+  auto extra = strings(field(host_config, "ExtraHosts"));
+  if (!extra.empty() && host_network(host_config))
+    return invalid("conflicting options: custom host-to-IP mapping and the network mode");
+  if (!base.empty() && !base.ends_with('\n')) base += '\n';
+  for (const auto& entry : extra) {
+    size_t sep = entry.find_first_of("=:");
+    std::string name = entry.substr(0, sep), ip = sep == std::string::npos ? "" : entry.substr(sep + 1);
+    if (ip.starts_with('[') && ip.ends_with(']')) ip = ip.substr(1, ip.size() - 2);
+    if (name.empty() || ip.empty()) return invalid("bad format for add-host: \"" + entry + "\"");
+    if (ip == "host-gateway") return invalid("add-host " + entry + ": host-gateway needs the bridge network, which berth does not provide yet");
+    if (!is_ip(ip)) return invalid("invalid IP address in add-host: \"" + ip + "\"");
+    base += ip + "\t" + name + "\n";
+  }
+  return base;
+}
+
+Result<std::string> resolv_conf(const std::string& host_resolv, const Json& host_config) {
+  auto dns = strings(field(host_config, "Dns"));
+  auto search = strings(field(host_config, "DnsSearch"));
+  auto options = strings(field(host_config, "DnsOptions"));
+  if ((!dns.empty() || !search.empty() || !options.empty()) && host_network(host_config))
+    return invalid("conflicting options: dns and the network mode");
+  for (const auto& ip : dns)
+    if (!is_ip(ip)) return invalid("invalid IP address in dns: \"" + ip + "\"");
+  std::string out;
+  std::stringstream in(host_resolv);
+  for (std::string line; std::getline(in, line);) {
+    std::string key = line.substr(0, line.find_first_of(" \t"));
+    if ((key == "nameserver" && !dns.empty()) || ((key == "search" || key == "domain") && !search.empty()) ||
+        (key == "options" && !options.empty()))
+      continue;
+    out += line + "\n";
+  }
+  auto joined = [](const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) text += " " + item;
+    return text;
+  };
+  for (const auto& ip : dns) out += "nameserver " + ip + "\n";
+  // "." alone means no search domains at all, as in Docker.
+  if (!search.empty() && !(search.size() == 1 && search[0] == ".")) out += "search" + joined(search) + "\n";
+  if (!options.empty()) out += "options" + joined(options) + "\n";
   return out;
 }
 
@@ -387,7 +441,7 @@ Result<Json> make_runtime_spec(const SpecInput& in) {
 
   std::string user = field(config, "User").is_string() && !config["User"].get<std::string>().empty()
                          ? config["User"].get<std::string>() : field(image, "User").is_string() ? image["User"].get<std::string>() : "";
-  auto resolved = TRY(resolve_user(in.rootfs, user));
+  auto resolved = TRY(resolve_user(in.rootfs, user, strings(field(host, "GroupAdd"))));
   if (std::ranges::none_of(env, [](const std::string& e) { return e.starts_with("HOME="); })) env.push_back("HOME=" + resolved.home);
   std::string cwd = field(config, "WorkingDir").is_string() && !config["WorkingDir"].get<std::string>().empty()
                         ? config["WorkingDir"].get<std::string>() : field(image, "WorkingDir").is_string() ? image["WorkingDir"].get<std::string>() : "";

@@ -50,13 +50,21 @@ struct ResourceUpdate {
 };
 Result<ResourceUpdate> update_resources(const Json& host_config, const Json& body);
 
+// The container's /etc/hosts: base (loopback entries, or the host's file
+// with --network host) plus HostConfig.ExtraHosts ("name:ip", "name=ip").
+Result<std::string> hosts_file(std::string base, const Json& host_config);
+// The container's /etc/resolv.conf: the host's, with the nameservers, search
+// domains and options that HostConfig.Dns, DnsSearch and DnsOptions give.
+Result<std::string> resolv_conf(const std::string& host_resolv, const Json& host_config);
+
 // "uid", "uid:gid", "name" or "name:group", resolved against the rootfs's
-// /etc/passwd and /etc/group (read inside the rootfs).
+// /etc/passwd and /etc/group (read inside the rootfs); group_add
+// (--group-add) adds groups by name or number.
 struct ResolvedUser {
   uint32_t uid = 0, gid = 0;
   std::vector<uint32_t> additional_gids;
   std::string home = "/";
 };
-Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user);
+Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user, const std::vector<std::string>& group_add = {});
 
 }  // namespace berth::engine

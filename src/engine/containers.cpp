@@ -46,6 +46,9 @@ constexpr std::chrono::milliseconds kFirstRestartDelay{100};
 constexpr std::chrono::milliseconds kMaxRestartDelay{60000};
 constexpr int kDefaultStopTimeout = 10;
 constexpr const char* kInitPath = "/sbin/docker-init";
+constexpr const char* kLoopbackHosts =
+    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
 
 std::string random_id() {
   std::random_device rd;
@@ -75,8 +78,7 @@ Result<void> check_supported(const Json& host) {
     return fail("network " + network + " not found", ENOENT);
   if (Json ports = field(host, "PortBindings"); ports.is_object() && !ports.empty())
     return fail("publishing ports (-p) needs the bridge network, which berth does not provide yet", EINVAL);
-  for (const char* key : {"Binds", "Mounts", "VolumesFrom", "Links", "Devices", "DeviceRequests", "GroupAdd", "ExtraHosts", "Dns",
-                          "DnsSearch", "DnsOptions"})
+  for (const char* key : {"Binds", "Mounts", "VolumesFrom", "Links", "Devices", "DeviceRequests"})
     if (Json v = field(host, key); v.is_array() && !v.empty())
       return fail(std::string("HostConfig.") + key + " is not supported yet", EINVAL);
   return {};
@@ -150,6 +152,8 @@ Result<Containers::Created> Containers::create(const std::string& requested_name
   std::string image_ref = string_field(config, "Image");
   if (image_ref.empty()) return fail("No image specified", EINVAL);
   TRY(check_supported(host_config));
+  TRY(hosts_file("", host_config));
+  TRY(resolv_conf("", host_config));
   if (field(host_config, "Init") == true && !path_exists(paths_.init))
     return fail("--init: no init binary at " + paths_.init + " (install Debian's tini, or give berthd --init-path)", EINVAL);
   TRY(log_options(host_config));
@@ -294,11 +298,9 @@ Result<void> Containers::prepare_rootfs(const Container& c) {
   }
   bool host_network = string_field(host, "NetworkMode") == "host";
   TRY(write_file_atomic(dir + "/hostname", hostname + "\n", 0644, false));
-  std::string hosts = host_network ? read_file("/etc/hosts").value_or("")
-                                   : "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-  TRY(write_file_atomic(dir + "/hosts", hosts, 0644, false));
-  TRY(write_file_atomic(dir + "/resolv.conf", read_file("/etc/resolv.conf").value_or(""), 0644, false));
+  std::string hosts = host_network ? read_file("/etc/hosts").value_or("") : kLoopbackHosts;
+  TRY(write_file_atomic(dir + "/hosts", TRY(hosts_file(hosts, host)), 0644, false));
+  TRY(write_file_atomic(dir + "/resolv.conf", TRY(resolv_conf(read_file("/etc/resolv.conf").value_or(""), host)), 0644, false));
 
   auto spec = TRY(make_runtime_spec({c.id, dir + "/rootfs", image.config, c.config, host, "/berth"}));
   for (const char* file : {"hostname", "hosts", "resolv.conf"})

@@ -83,8 +83,10 @@ def test_docker_run_echo_and_exit_codes(daemon):
     assert (result.returncode, result.stdout) == (0, "hi\n"), result.stderr
     assert docker(daemon, "run", "--rm", "busybox", "sh", "-c", "exit 3").returncode == 3
     # What berthd does not do yet is refused, not ignored.
-    refused = docker(daemon, "run", "--rm", "--add-host", "a:1.2.3.4", "busybox", "true")
-    assert refused.returncode == 125 and "HostConfig.ExtraHosts is not supported yet" in refused.stderr
+    refused = docker(daemon, "run", "--rm", "-v", "/tmp:/x", "busybox", "true")
+    assert refused.returncode == 125 and "HostConfig.Binds is not supported yet" in refused.stderr
+    hosts = docker(daemon, "run", "--rm", "--add-host", "db:10.0.0.5", "busybox", "tail", "-1", "/etc/hosts")
+    assert hosts.stdout == "10.0.0.5\tdb\n", hosts.stderr
     assert docker(daemon, "ps", "-aq").stdout == ""
 
 

@@ -31,8 +31,8 @@ def test_run_of_a_missing_command_or_image(busybox):
 
 def test_bad_flags_are_refused_and_create_nothing(busybox):
     for args in (["--restart", "sometimes"], ["-m", "lots"], ["--bogus-flag"], ["--network", "nosuchnet"],
-                 ["--rm", "--restart", "always"], ["--ulimit", "nofile=10:5"], ["-p", "8080:80"], ["--group-add", "10"],
-                 ["--add-host", "a:1.2.3.4"], ["-v", "/tmp:/x"]):
+                 ["--rm", "--restart", "always"], ["--ulimit", "nofile=10:5"], ["-p", "8080:80"], ["--add-host", "a:notanip"],
+                 ["--dns", "nameserver"], ["--network", "host", "--add-host", "a:1.2.3.4"], ["-v", "/tmp:/x"]):
         r = busybox.berth("run", *args, "busybox", "true")
         assert r.returncode != 0, args
         assert r.stderr.strip(), args
@@ -78,6 +78,19 @@ def test_init_reaps_and_forwards_sigterm(busybox):
     busybox.berth("stop", "-t", "10", "tini", check=True)
     assert time.monotonic() - started < 5
     assert busybox.inspect("tini", "{{.State.ExitCode}} {{.HostConfig.Init}}") == "143 true"
+
+
+def test_group_add_add_host_and_dns(busybox):
+    r = busybox.berth("run", "--rm", "--group-add", "10", "--group-add", "nogroup", "--add-host", "db:10.0.0.5",
+                      "--add-host", "v6=[::1]", "--dns", "192.0.2.53", "--dns-search", "example.com", "--dns-option", "ndots:2",
+                      "busybox", "sh", "-c", "id -G; grep -v localhost /etc/hosts | grep -v ip6; cat /etc/resolv.conf")
+    lines = r.stdout.splitlines()
+    assert lines[0] == "0 10 65534", r.stderr
+    assert lines[1:3] == ["10.0.0.5\tdb", "::1\tv6"]
+    assert "nameserver 192.0.2.53" in lines and "search example.com" in lines and "options ndots:2" in lines
+    assert not [line for line in lines[3:] if line.startswith("nameserver") and line != "nameserver 192.0.2.53"]
+    r = busybox.berth("run", "--rm", "--group-add", "nosuchgroup", "busybox", "true")
+    assert r.returncode != 0 and "unable to find group nosuchgroup" in r.stderr
 
 
 def test_restart_and_start_again(busybox):

@@ -231,5 +231,23 @@ TEST(UpdateResources, ChangesWhatIsGivenAsDockerDoes) {
   EXPECT_FALSE(update_resources(host, {{"RestartPolicy", {{"Name", "sometimes"}}}}));
 }
 
+TEST(HostsAndResolvConf, AsDockerWritesThem) {
+  EXPECT_EQ(*hosts_file("127.0.0.1\tlocalhost", {{"ExtraHosts", {"db:10.0.0.5", "v6=[::1]"}}}),
+            "127.0.0.1\tlocalhost\n10.0.0.5\tdb\n::1\tv6\n");
+  EXPECT_EQ(hosts_file("", {{"ExtraHosts", {"db:nope"}}}).error().message(), "invalid IP address in add-host: \"nope\"");
+  EXPECT_FALSE(hosts_file("", {{"ExtraHosts", {"justaname"}}}));
+  EXPECT_FALSE(hosts_file("", {{"ExtraHosts", {"gw:host-gateway"}}}));
+  EXPECT_EQ(hosts_file("", {{"NetworkMode", "host"}, {"ExtraHosts", {"a:1.2.3.4"}}}).error().message(),
+            "conflicting options: custom host-to-IP mapping and the network mode");
+
+  std::string host = "# from the host\nnameserver 10.1.1.1\nsearch corp\noptions edns0\n";
+  EXPECT_EQ(*resolv_conf(host, Json::object()), host);
+  EXPECT_EQ(*resolv_conf(host, {{"Dns", {"192.0.2.1"}}, {"DnsOptions", {"ndots:2"}}}),
+            "# from the host\nsearch corp\nnameserver 192.0.2.1\noptions ndots:2\n");
+  EXPECT_EQ(*resolv_conf(host, {{"DnsSearch", {"."}}}), "# from the host\nnameserver 10.1.1.1\noptions edns0\n");
+  EXPECT_FALSE(resolv_conf(host, {{"Dns", {"dns.example"}}}));
+  EXPECT_FALSE(resolv_conf(host, {{"NetworkMode", "host"}, {"Dns", {"192.0.2.1"}}}));
+}
+
 }  // namespace
 }  // namespace berth::engine
