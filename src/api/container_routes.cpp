@@ -380,7 +380,14 @@ Result<void> top(Request& request, ResponseWriter& response, Engine& engine) {
   std::vector<std::string> argv = {"ps"};
   std::istringstream words(args);
   for (std::string w; words >> w;) argv.push_back(w);
-  auto ps = TRY(run_command({"ps", argv, {}, "", true}));
+  // As Docker: ps is asked for the container's processes (-q), and asked
+  // again without that when the arguments do not go with it (such as f).
+  std::string pid_list;
+  for (pid_t pid : pids) pid_list += (pid_list.empty() ? "" : ",") + std::to_string(pid);
+  auto with_pids = argv;
+  with_pids.insert(with_pids.end(), {"-q", pid_list});
+  auto ps = TRY(run_command({"ps", pid_list.empty() ? argv : with_pids, {}, "", true}));
+  if (ps.status != 0) ps = TRY(run_command({"ps", argv, {}, "", true}));
   if (ps.status != 0) return fail("ps: failed with status " + std::to_string(ps.status), EINVAL);
   std::istringstream lines(ps.output);
   std::string header;

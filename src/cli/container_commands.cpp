@@ -97,7 +97,8 @@ void add_ps(CLI::App* cmd, Context& ctx) {
       api::Client::Query query = {{"all", o->all ? "1" : "0"}};
       int limit = o->latest ? 1 : o->last;
       if (limit > 0) query.push_back({"limit", std::to_string(limit)});
-      if (o->size) query.push_back({"size", "1"});
+      // As the docker CLI: a format that shows .Size asks for the sizes.
+      if (o->size || o->format.find(".Size") != std::string::npos) query.push_back({"size", "1"});
       if (!o->filters.empty()) query.push_back({"filters", filters_json(o->filters).dump()});
       auto response = TRY(call(ctx, "GET", "/containers/json", query));
       auto containers = TRY(parse_json(response.body));
@@ -280,17 +281,17 @@ void add_logs(CLI::App* cmd, Context& ctx) {
 }
 
 void add_top(CLI::App* cmd, Context& ctx) {
-  auto args = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("container", *args, "CONTAINER [ps OPTIONS]")->required();
+  auto container = std::make_shared<std::string>();
+  cmd->add_option("container", *container, "CONTAINER [ps OPTIONS]")->required();
+  // Everything after the container is for ps, in its order.
   cmd->prefix_command();
   cmd->final_callback([=, &ctx] {
     ctx.run = [=, &ctx]() -> Result<int> {
-      std::vector<std::string> rest = *args;
       std::string ps_args;
-      for (size_t i = 1; i < rest.size(); ++i) ps_args += (i > 1 ? " " : "") + rest[i];
+      for (const auto& arg : cmd->remaining()) ps_args += (ps_args.empty() ? "" : " ") + arg;
       api::Client::Query query;
       if (!ps_args.empty()) query.push_back({"ps_args", ps_args});
-      auto response = TRY(call(ctx, "GET", "/containers/" + rest[0] + "/top", query));
+      auto response = TRY(call(ctx, "GET", "/containers/" + *container + "/top", query));
       auto doc = TRY(parse_json(response.body));
       std::string table;
       auto line = [&](const Json& cells) {

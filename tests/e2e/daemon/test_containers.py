@@ -258,6 +258,11 @@ def test_pause_unpause_top_wait_and_nsenter(busybox):
     top = busybox.berth("top", "sleeper", check=True).stdout.splitlines()
     assert top[0].split()[:2] == ["UID", "PID"] and "sleep 1000" in top[1]
     pid = busybox.inspect("sleeper", "{{.State.Pid}}")
+    # ps options go to ps in their order, and only the container's processes show.
+    top = busybox.berth("top", "sleeper", "-o", "pid,comm", check=True).stdout.split()
+    assert top == ["PID", "COMMAND", pid, "sleep"]
+    # A format showing .Size asks for the sizes, as the docker CLI does.
+    assert "(virtual " in busybox.berth("ps", "--format", "{{.Size}}", check=True).stdout
     import subprocess
     hostname = subprocess.run(["nsenter", "-t", pid, "-m", "-u", "-i", "-n", "-p", "hostname"], capture_output=True, text=True)
     assert hostname.stdout == "inside\n"
