@@ -83,7 +83,7 @@ Result<void> ContentStore::Writer::write(std::string_view data) {
 
 Result<std::string> ContentStore::Writer::commit(std::optional<std::string> expected) {
   std::string digest = hash_.finish();
-  if (expected && *expected != digest) return fail("digest mismatch: expected " + *expected + ", got " + digest);
+  if (expected && *expected != digest) return fail("digest mismatch: expected " + *expected + ", got " + digest, EBADMSG);
   if (::fsync(fd_.get()) != 0) return fail_errno("fsync blob " + digest);
   fd_.reset();
   std::string target = store_->path(digest);
