@@ -80,6 +80,36 @@ class Runtime:
         return [d.name for d in self.root.iterdir()]
 
 
+class Registry:
+    """berth-registry serving a directory on a free port of 127.0.0.1."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.process = None
+        self.port = None
+
+    def start(self):
+        self.process = subprocess.Popen([str(BIN / "berth-registry"), "serve", "--addr", "127.0.0.1:0", "--root", str(self.root)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        line = self.process.stderr.readline()
+        assert "on port" in line, line
+        self.port = int(line.rsplit(" ", 1)[1])
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def url(self, path):
+        return f"http://{self.address}{path}"
+
+
 def wait_for(condition, timeout=10.0, interval=0.02):
     """Polls condition until it is true; fails the test after timeout seconds."""
     deadline = time.monotonic() + timeout

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <thread>
 
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "api/routes.h"
 #include "base/file.h"
 
@@ -60,7 +60,8 @@ int daemon_main(int argc, char** argv) {
   add_container_routes(router, **engine);
   add_exec_routes(router, **engine);
   add_container_file_routes(router, **engine);
-  HttpServer server(router);
+  http::HttpServer server([&router](http::Request& rq, http::ResponseWriter& rs) { router.dispatch(rq, rs); },
+                          {{"Api-Version", "1.43"}, {"Docker-Experimental", "false"}, {"Ostype", "linux"}});
   auto slash = socket.rfind('/');
   if (slash != std::string::npos && slash > 0) (void)make_dirs(socket.substr(0, slash), 0755);
   if (auto listening = server.listen(socket); !listening) {

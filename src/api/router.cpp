@@ -15,38 +15,6 @@ int status_for(const Error& error) {
   }
 }
 
-std::string Request::query_value(const std::string& key, const std::string& fallback) const {
-  auto it = query.find(key);
-  return it == query.end() ? fallback : it->second;
-}
-
-std::vector<std::string> Request::query_values(const std::string& key) const {
-  std::vector<std::string> values;
-  for (auto [it, end] = query.equal_range(key); it != end; ++it) values.push_back(it->second);
-  return values;
-}
-
-bool Request::query_flag(const std::string& key) const {
-  auto value = query_value(key);
-  return value == "1" || value == "true" || value == "True";
-}
-
-std::string url_decode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 std::pair<std::string, std::string> split_version(std::string_view path) {
   if (path.starts_with("/v") && path.size() > 2 && std::isdigit(static_cast<unsigned char>(path[2]))) {
     auto slash = path.find('/', 1);
@@ -78,6 +46,9 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
 }
 
 void Router::dispatch(Request& request, ResponseWriter& response) const {
+  auto [version, path] = split_version(request.path);
+  request.api_version = version;
+  request.path = path;
   bool path_matched = false;
   for (const auto& route : routes_) {
     const std::string& path = request.path;

@@ -6,9 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "api/http.h"
+#include "http/http.h"
 
 namespace berth::api {
+
+using http::Hijacked;
+using http::Request;
+using http::ResponseWriter;
+using http::url_decode;
+
 
 using Handler = std::function<Result<void>(Request&, ResponseWriter&)>;
 
@@ -35,7 +41,8 @@ class Router {
 // Splits "/v1.41/images/json" into "1.41" and "/images/json".
 std::pair<std::string, std::string> split_version(std::string_view path);
 
-// Decodes %XX and '+' in a query component.
-std::string url_decode(std::string_view text);
+// The status code for an error from below, by its errno: ENOENT 404 ("No
+// such image"), EBUSY/EEXIST 409 (conflicts), EINVAL 400 (bad input), else 500.
+int status_for(const Error& error);
 
 }  // namespace berth::api

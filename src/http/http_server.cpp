@@ -1,12 +1,15 @@
-#include "api/http_server.h"
+#include "http/http_server.h"
 
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -15,16 +18,14 @@
 #include <limits>
 #include <thread>
 
-namespace berth::api {
+namespace berth::http {
 
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
-using Socket = asio::local::stream_protocol::socket;
-
-constexpr const char* kApiVersion = "1.43";
+namespace bhttp = beast::http;
+using Socket = asio::generic::stream_protocol::socket;
 
 std::multimap<std::string, std::string> parse_query(std::string_view query) {
   std::multimap<std::string, std::string> out;
@@ -40,44 +41,43 @@ std::multimap<std::string, std::string> parse_query(std::string_view query) {
 }
 
 template <typename Message>
-void set_common_headers(Message& m) {
-  m.set(http::field::server, "berth/0.1");
-  m.set("Api-Version", kApiVersion);
-  m.set("Docker-Experimental", "false");
-  m.set("Ostype", "linux");
+void set_common_headers(Message& m, const ResponseWriter::Headers& headers) {
+  m.set(bhttp::field::server, "berth/0.1");
+  for (const auto& [name, value] : headers) m.set(name, value);
 }
 
 class BeastWriter final : public ResponseWriter {
  public:
-  BeastWriter(Socket& socket, beast::flat_buffer& buffer, unsigned version, bool keep_alive, bool head, bool upgrade)
-      : socket_(socket), buffer_(buffer), version_(version), keep_alive_(keep_alive), head_(head), upgrade_(upgrade) {}
+  BeastWriter(Socket& socket, beast::flat_buffer& buffer, const Headers& common, unsigned version, bool keep_alive, bool head,
+              bool upgrade)
+      : socket_(socket), buffer_(buffer), common_(common), version_(version), keep_alive_(keep_alive), head_(head), upgrade_(upgrade) {}
 
   Result<void> send(int status, const std::string& content_type, std::string_view body, const Headers& headers) override {
-    http::response<http::string_body> res{static_cast<http::status>(status), version_};
-    set_common_headers(res);
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version_};
+    set_common_headers(res, common_);
     for (const auto& [name, value] : headers) res.set(name, value);
-    res.set(http::field::content_type, content_type);
+    res.set(bhttp::field::content_type, content_type);
     res.keep_alive(keep_alive_);
     res.body() = head_ ? std::string() : std::string(body);
     res.prepare_payload();
     if (head_) res.content_length(body.size());
     beast::error_code ec;
-    http::write(socket_, res, ec);
+    bhttp::write(socket_, res, ec);
     started_ = true;
     if (ec) return fail("write response: " + ec.message());
     return {};
   }
 
   Result<void> begin_stream(int status, const std::string& content_type, const Headers& headers) override {
-    http::response<http::empty_body> res{static_cast<http::status>(status), version_};
-    set_common_headers(res);
+    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), version_};
+    set_common_headers(res, common_);
     for (const auto& [name, value] : headers) res.set(name, value);
-    res.set(http::field::content_type, content_type);
+    res.set(bhttp::field::content_type, content_type);
     res.chunked(true);
     res.keep_alive(keep_alive_);
-    http::response_serializer<http::empty_body> serializer{res};
+    bhttp::response_serializer<bhttp::empty_body> serializer{res};
     beast::error_code ec;
-    http::write_header(socket_, serializer, ec);
+    bhttp::write_header(socket_, serializer, ec);
     started_ = true;
     if (ec) return fail("write response: " + ec.message());
     return {};
@@ -86,15 +86,39 @@ class BeastWriter final : public ResponseWriter {
   Result<void> write(std::string_view data) override {
     if (data.empty()) return {};
     beast::error_code ec;
-    asio::write(socket_, http::make_chunk(asio::const_buffer(data.data(), data.size())), ec);
+    asio::write(socket_, bhttp::make_chunk(asio::const_buffer(data.data(), data.size())), ec);
     if (ec) return fail("client went away: " + ec.message(), EPIPE);
     return {};
   }
 
   Result<void> finish() override {
     beast::error_code ec;
-    asio::write(socket_, http::make_chunk_last(), ec);
+    asio::write(socket_, bhttp::make_chunk_last(), ec);
     if (ec) return fail("client went away: " + ec.message(), EPIPE);
+    return {};
+  }
+
+  Result<void> send_file(int status, const std::string& content_type, int fd, uint64_t offset, uint64_t length,
+                         const Headers& headers) override {
+    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), version_};
+    set_common_headers(res, common_);
+    for (const auto& [name, value] : headers) res.set(name, value);
+    res.set(bhttp::field::content_type, content_type);
+    res.content_length(length);
+    res.keep_alive(keep_alive_);
+    bhttp::response_serializer<bhttp::empty_body> serializer{res};
+    beast::error_code ec;
+    bhttp::write_header(socket_, serializer, ec);
+    started_ = true;
+    if (ec) return fail("write response: " + ec.message(), EPIPE);
+    if (head_) return {};
+    auto position = static_cast<off_t>(offset);
+    for (uint64_t left = length; left > 0;) {
+      ssize_t n = ::sendfile(socket_.native_handle(), fd, &position, std::min<uint64_t>(left, 1 << 30));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail_errno("send file");
+      left -= static_cast<uint64_t>(n);
+    }
     return {};
   }
 
@@ -102,7 +126,9 @@ class BeastWriter final : public ResponseWriter {
 
   Result<Hijacked> hijack(const std::string& content_type) override {
     std::string head = upgrade_ ? "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n" : "HTTP/1.1 200 OK\r\n";
-    head += "Content-Type: " + content_type + "\r\nApi-Version: " + kApiVersion + "\r\nServer: berth/0.1\r\n\r\n";
+    head += "Content-Type: " + content_type + "\r\n";
+    for (const auto& [name, value] : common_) head += name + ": " + value + "\r\n";
+    head += "Server: berth/0.1\r\n\r\n";
     beast::error_code ec;
     asio::write(socket_, asio::buffer(head), ec);
     started_ = hijacked_ = true;
@@ -116,12 +142,13 @@ class BeastWriter final : public ResponseWriter {
  private:
   Socket& socket_;
   beast::flat_buffer& buffer_;
+  const Headers& common_;
   unsigned version_;
   bool keep_alive_, head_, upgrade_;
   bool started_ = false, hijacked_ = false;
 };
 
-void serve_connection(Socket socket, const Router& router) {
+void serve_connection(Socket socket, const Dispatch& dispatch, const ResponseWriter::Headers& common) {
   // Images come and go through here: large buffers mean fewer switches
   // between the client and the daemon.
   beast::error_code option_ec;
@@ -132,22 +159,20 @@ void serve_connection(Socket socket, const Router& router) {
   // room reserved a body arrives 512 bytes per recv.
   buffer.reserve(256 << 10);
   for (;;) {
-    http::request_parser<http::buffer_body> parser;
+    bhttp::request_parser<bhttp::buffer_body> parser;
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // images are large; handlers stream
     parser.header_limit(1 << 16);
     beast::error_code ec;
-    http::read_header(socket, buffer, parser, ec);
+    bhttp::read_header(socket, buffer, parser, ec);
     // buffer_body has no buffer yet: an empty body reports need_buffer.
-    if (ec == http::error::need_buffer) ec = {};
+    if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) return;
     auto& header = parser.get();
     Request request;
     request.method = std::string(header.method_string());
     std::string_view target(header.target().data(), header.target().size());
     auto question = target.find('?');
-    auto [version, path] = split_version(target.substr(0, question));
-    request.api_version = version;
-    request.path = url_decode(path);
+    request.path = url_decode(target.substr(0, question));
     if (question != std::string_view::npos) request.query = parse_query(target.substr(question + 1));
     for (const auto& field : header) {
       std::string name(field.name_string());
@@ -155,28 +180,28 @@ void serve_connection(Socket socket, const Router& router) {
       request.headers[name] = std::string(field.value());
     }
     // A client that sent "Expect: 100-continue" waits for this before the body.
-    bool expects_continue = beast::iequals(header[http::field::expect], "100-continue");
+    bool expects_continue = beast::iequals(header[bhttp::field::expect], "100-continue");
     request.read_body = [&](char* buf, size_t size) -> Result<size_t> {
       if (parser.is_done()) return 0;
       if (expects_continue) {
         expects_continue = false;
-        http::response<http::empty_body> go{http::status::continue_, header.version()};
+        bhttp::response<bhttp::empty_body> go{bhttp::status::continue_, header.version()};
         beast::error_code write_ec;
-        http::write(socket, go, write_ec);
+        bhttp::write(socket, go, write_ec);
         if (write_ec) return fail("write 100 Continue: " + write_ec.message(), EPIPE);
       }
       parser.get().body().data = buf;
       parser.get().body().size = size;
       beast::error_code read_ec;
-      http::read(socket, buffer, parser, read_ec);
-      if (read_ec == http::error::need_buffer) read_ec = {};
+      bhttp::read(socket, buffer, parser, read_ec);
+      if (read_ec == bhttp::error::need_buffer) read_ec = {};
       if (read_ec) return fail("read request body: " + read_ec.message(), EINVAL);
       return size - parser.get().body().size;
     };
     bool keep_alive = header.keep_alive();
-    bool upgrade = beast::iequals(header[http::field::upgrade], "tcp");
-    BeastWriter writer(socket, buffer, header.version(), keep_alive, request.method == "HEAD", upgrade);
-    router.dispatch(request, writer);
+    bool upgrade = beast::iequals(header[bhttp::field::upgrade], "tcp");
+    BeastWriter writer(socket, buffer, common, header.version(), keep_alive, request.method == "HEAD", upgrade);
+    dispatch(request, writer);
     if (writer.hijacked()) return;
     // Whatever of the body the handler left unread must go before the next request.
     char sink[65536];
@@ -205,8 +230,53 @@ Result<void> HttpServer::listen(const std::string& socket_path) {
   if (group* g = ::getgrnam("berth")) (void)!::chown(socket_path.c_str(), 0, g->gr_gid);
   if (::listen(fd.get(), 128) != 0) return fail_errno("listen " + socket_path);
   listener_ = std::move(fd);
+  family_ = AF_UNIX;
   socket_path_ = socket_path;
   return {};
+}
+
+Result<void> HttpServer::listen_tcp(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return fail("listen address \"" + address + "\": want HOST:PORT", EINVAL);
+  std::string host = address.substr(0, colon), port_text = address.substr(colon + 1);
+  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+  if (host == "localhost" || host.empty()) host = host.empty() ? "0.0.0.0" : "127.0.0.1";
+  char* end = nullptr;
+  long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end || port < 0 || port > 65535) return fail("listen address \"" + address + "\": bad port", EINVAL);
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v4;
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v6;
+  } else {
+    return fail("listen address \"" + address + "\": not an IP address", EINVAL);
+  }
+  UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_errno("socket");
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) return fail_errno("bind " + address);
+  if (::listen(fd.get(), 128) != 0) return fail_errno("listen " + address);
+  listener_ = std::move(fd);
+  family_ = storage.ss_family;
+  return {};
+}
+
+int HttpServer::port() const {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&storage), &length) != 0) return 0;
+  if (storage.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
+  if (storage.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
+  return 0;
 }
 
 void HttpServer::run() {
@@ -217,8 +287,12 @@ void HttpServer::run() {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       break;
     }
-    Socket socket(io, asio::local::stream_protocol(), fd);
-    std::thread([socket = std::move(socket), this]() mutable { serve_connection(std::move(socket), router_); }).detach();
+    if (family_ != AF_UNIX) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    Socket socket(io, asio::generic::stream_protocol(family_, SOCK_STREAM), fd);
+    std::thread([socket = std::move(socket), this]() mutable { serve_connection(std::move(socket), dispatch_, headers_); }).detach();
   }
 }
 
@@ -228,4 +302,4 @@ void HttpServer::stop() {
   if (!socket_path_.empty()) ::unlink(socket_path_.c_str());
 }
 
-}  // namespace berth::api
+}  // namespace berth::http

@@ -1,5 +1,5 @@
-// HTTP as the Engine API routes see it, independent of the server library:
-// a request with a streamed body, and a response written whole or streamed.
+// HTTP as handlers see it, independent of the server library: a request
+// with a streamed body, and a response written whole, streamed, or from a file.
 #pragma once
 
 #include <functional>
@@ -12,12 +12,12 @@
 #include "base/error.h"
 #include "base/json.h"
 
-namespace berth::api {
+namespace berth::http {
 
 struct Request {
   std::string method;  // GET, POST, …
-  std::string path;    // without the /v1.xx prefix and the query
-  std::string api_version;  // "1.41" when the client asked for one
+  std::string path;    // without the query, %-decoded
+  std::string api_version;  // set by the Engine API router: "1.41" when the client asked for one
   std::multimap<std::string, std::string> query;  // a key may repeat (changes=…&changes=…)
   std::map<std::string, std::string> headers;  // names lower-cased
   std::map<std::string, std::string> params;   // from the route pattern: {name}
@@ -28,6 +28,9 @@ struct Request {
   std::vector<std::string> query_values(const std::string& key) const;
   bool query_flag(const std::string& key) const;  // "1", "true"
 };
+
+// Decodes %XX and '+' in a query component.
+std::string url_decode(std::string_view text);
 
 // A connection taken over for a raw stream: the socket, and what the client
 // sent beyond the request already.
@@ -46,6 +49,9 @@ class ResponseWriter {
   virtual Result<void> begin_stream(int status, const std::string& content_type, const Headers& headers = {}) = 0;
   virtual Result<void> write(std::string_view data) = 0;
   virtual Result<void> finish() = 0;
+  // A response of length bytes of the file fd from offset (sendfile(2)).
+  virtual Result<void> send_file(int status, const std::string& content_type, int fd, uint64_t offset, uint64_t length,
+                                 const Headers& headers = {}) = 0;
   virtual bool started() const = 0;
   // Takes the connection over (attach, exec): answers "101 UPGRADED" when the
   // client asked to upgrade, else 200, then belongs to the handler, which
@@ -55,8 +61,4 @@ class ResponseWriter {
   Result<void> json(int status, const Json& body) { return send(status, "application/json", body.dump() + "\n"); }
 };
 
-// The status code for an error from below, by its errno: ENOENT 404 ("No
-// such image"), EBUSY/EEXIST 409 (conflicts), EINVAL 400 (bad input), else 500.
-int status_for(const Error& error);
-
-}  // namespace berth::api
+}  // namespace berth::http

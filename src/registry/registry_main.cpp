@@ -1,0 +1,59 @@
+#include "registry/registry_main.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "http/http_server.h"
+#include "registry/registry_server.h"
+
+namespace berth::registry {
+
+int registry_main(int argc, char** argv) {
+  CLI::App app{"berth-registry: a private registry speaking the OCI distribution API", "berth-registry"};
+  app.set_version_flag("-v,--version", "berth-registry version 0.1.0");
+  app.require_subcommand(1);
+  std::string address = "127.0.0.1:5000", root = "/var/lib/berth-registry";
+  auto* serve = app.add_subcommand("serve", "serve the registry over HTTP");
+  serve->add_option("--addr", address, "address to listen on, HOST:PORT")->capture_default_str();
+  serve->add_option("--root", root, "directory of the registry's storage")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  Storage storage(root);
+  if (auto ready = storage.init(); !ready) {
+    std::cerr << "berth-registry: " << root << ": " << ready.error().message() << "\n";
+    return 1;
+  }
+  RegistryServer registry(storage);
+  http::HttpServer server([&registry](http::Request& rq, http::ResponseWriter& rs) { registry.dispatch(rq, rs); },
+                          {{"Docker-Distribution-API-Version", "registry/2.0"}});
+  if (auto listening = server.listen_tcp(address); !listening) {
+    std::cerr << "berth-registry: " << listening.error().message() << "\n";
+    return 1;
+  }
+  std::cerr << "berth-registry: serving " << root << " on port " << server.port() << "\n";
+  std::thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    server.stop();
+  }).detach();
+  server.run();
+  // Connection threads may still run; every write is already atomic.
+  ::_exit(0);
+}
+
+}  // namespace berth::registry

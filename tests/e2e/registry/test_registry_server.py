@@ -1,0 +1,138 @@
+"""berth-registry speaking the OCI distribution API, driven over HTTP on
+loopback as registry clients drive it."""
+
+import hashlib
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from berthtest import Registry
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def digest_of(data: bytes):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def registry(tmp_path):
+    reg = Registry(tmp_path / "registry").start()
+    yield reg
+    reg.stop()
+
+
+def call(registry, method, path, body=None, headers=None):
+    """(status, headers, body) of a request; HTTP errors are answers too."""
+    request = urllib.request.Request(registry.url(path), data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def error_code(body):
+    return json.loads(body)["errors"][0]["code"]
+
+
+def push_blob_in_chunks(registry, name, data):
+    status, headers, _ = call(registry, "POST", f"/v2/{name}/blobs/uploads/")
+    assert status == 202
+    location = headers["Location"]
+    half = len(data) // 2
+    status, headers, _ = call(registry, "PATCH", location, data[:half], {"Content-Range": f"0-{half - 1}"})
+    assert (status, headers["Range"]) == (202, f"0-{half - 1}")
+    status, headers, _ = call(registry, "GET", location)
+    assert (status, headers["Range"]) == (204, f"0-{half - 1}")
+    status, headers, _ = call(registry, "PUT", f"{location}?digest={digest_of(data)}", data[half:])
+    assert status == 201 and headers["Docker-Content-Digest"] == digest_of(data)
+    return digest_of(data)
+
+
+def manifest_for(config, layer):
+    return json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest_of(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest_of(layer), "size": len(layer)}],
+    }).encode()
+
+
+def test_version_check_and_unknown_things(registry):
+    status, headers, body = call(registry, "GET", "/v2/")
+    assert (status, json.loads(body)) == (200, {})
+    assert headers["Docker-Distribution-API-Version"] == "registry/2.0"
+    status, _, body = call(registry, "GET", f"/v2/app/blobs/{digest_of(b'x')}")
+    assert (status, error_code(body)) == (404, "BLOB_UNKNOWN")
+    status, _, body = call(registry, "GET", "/v2/app/manifests/latest")
+    assert (status, error_code(body)) == (404, "MANIFEST_UNKNOWN")
+    status, _, body = call(registry, "GET", "/v2/Bad_Name/tags/list")
+    assert (status, error_code(body)) == (400, "NAME_INVALID")
+
+
+def test_push_then_pull_an_image(registry):
+    config, layer = b'{"architecture":"amd64","os":"linux"}', bytes(range(256)) * 4096
+    status, headers, _ = call(registry, "POST", f"/v2/app/blobs/uploads/?digest={digest_of(config)}", config)
+    assert status == 201 and headers["Location"] == f"/v2/app/blobs/{digest_of(config)}"
+    push_blob_in_chunks(registry, "app", layer)
+    manifest = manifest_for(config, layer)
+    status, headers, _ = call(registry, "PUT", "/v2/app/manifests/v1", manifest, {"Content-Type": OCI_MANIFEST})
+    assert status == 201 and headers["Docker-Content-Digest"] == digest_of(manifest)
+
+    status, headers, body = call(registry, "GET", "/v2/app/manifests/v1")
+    assert (status, body, headers["Content-Type"]) == (200, manifest, OCI_MANIFEST)
+    status, headers, body = call(registry, "HEAD", f"/v2/app/manifests/{digest_of(manifest)}")
+    assert (status, body, int(headers["Content-Length"])) == (200, b"", len(manifest))
+    status, headers, body = call(registry, "GET", f"/v2/app/blobs/{digest_of(layer)}")
+    assert (status, body) == (200, layer)
+    status, headers, body = call(registry, "GET", f"/v2/app/blobs/{digest_of(layer)}", headers={"Range": "bytes=10-19"})
+    assert (status, body, headers["Content-Range"]) == (206, layer[10:20], f"bytes 10-19/{len(layer)}")
+
+    # An index of the manifest, and another repository by mount.
+    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": digest_of(manifest), "size": len(manifest),
+         "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
+    assert call(registry, "PUT", "/v2/app/manifests/multi", index, {"Content-Type": OCI_INDEX})[0] == 201
+    status, headers, _ = call(registry, "POST", f"/v2/copy/blobs/uploads/?mount={digest_of(layer)}&from=app")
+    assert status == 201
+    assert call(registry, "HEAD", f"/v2/copy/blobs/{digest_of(layer)}")[0] == 200
+
+
+def test_bad_input_is_refused_and_stores_nothing(registry, tmp_path):
+    data = b"the real bytes"
+    status, _, body = call(registry, "POST", f"/v2/app/blobs/uploads/?digest={digest_of(b'other bytes')}", data)
+    assert (status, error_code(body)) == (400, "DIGEST_INVALID")
+    assert call(registry, "HEAD", f"/v2/app/blobs/{digest_of(data)}")[0] == 404
+    assert not list((tmp_path / "registry" / "blobs" / "sha256").iterdir())
+    # A manifest naming a blob the repository lacks.
+    status, _, body = call(registry, "PUT", "/v2/app/manifests/v1", manifest_for(b"{}", b"layer"), {"Content-Type": OCI_MANIFEST})
+    assert (status, error_code(body)) == (400, "MANIFEST_BLOB_UNKNOWN")
+    status, _, body = call(registry, "PUT", "/v2/app/manifests/v1", b"{not json", {"Content-Type": OCI_MANIFEST})
+    assert (status, error_code(body)) == (400, "MANIFEST_INVALID")
+    # Chunks out of order.
+    _, headers, _ = call(registry, "POST", "/v2/app/blobs/uploads/")
+    status, _, _ = call(registry, "PATCH", headers["Location"], b"abc", {"Content-Range": "5-7"})
+    assert status == 416
+    assert call(registry, "DELETE", headers["Location"])[0] == 204
+    assert call(registry, "GET", headers["Location"])[0] == 404
+
+
+def test_tags_and_catalog_paginate_with_link(registry):
+    config, layer = b"{}", b"files"
+    for blob in (config, layer):
+        call(registry, "POST", f"/v2/app/blobs/uploads/?digest={digest_of(blob)}", blob)
+    manifest = manifest_for(config, layer)
+    for tag in ("a", "b", "c"):
+        assert call(registry, "PUT", f"/v2/app/manifests/{tag}", manifest, {"Content-Type": OCI_MANIFEST})[0] == 201
+    status, headers, body = call(registry, "GET", "/v2/app/tags/list?n=2")
+    assert json.loads(body) == {"name": "app", "tags": ["a", "b"]}
+    assert headers["Link"] == '</v2/app/tags/list?n=2&last=b>; rel="next"'
+    status, headers, body = call(registry, "GET", "/v2/app/tags/list?n=2&last=b")
+    assert json.loads(body)["tags"] == ["c"] and "Link" not in headers
+    assert json.loads(call(registry, "GET", "/v2/_catalog")[2]) == {"repositories": ["app"]}
+    # Deleting by digest takes the tags with it.
+    assert call(registry, "DELETE", f"/v2/app/manifests/{digest_of(manifest)}")[0] == 202
+    assert json.loads(call(registry, "GET", "/v2/app/tags/list")[2])["tags"] == []
