@@ -83,14 +83,17 @@ class Runtime:
 class Registry:
     """berth-registry serving a directory on a free port of 127.0.0.1."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, htpasswd: Path = None):
         self.root = root
+        self.htpasswd = htpasswd
         self.process = None
         self.port = None
 
     def start(self):
-        self.process = subprocess.Popen([str(BIN / "berth-registry"), "serve", "--addr", "127.0.0.1:0", "--root", str(self.root)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        argv = [str(BIN / "berth-registry"), "serve", "--addr", "127.0.0.1:0", "--root", str(self.root)]
+        if self.htpasswd:
+            argv += ["--htpasswd", str(self.htpasswd)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = self.process.stderr.readline()
         assert "on port" in line, line
         self.port = int(line.rsplit(" ", 1)[1])

@@ -20,6 +20,9 @@ int registry_main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "serve the registry over HTTP");
   serve->add_option("--addr", address, "address to listen on, HOST:PORT")->capture_default_str();
   serve->add_option("--root", root, "directory of the registry's storage")->capture_default_str();
+  std::string htpasswd, realm = "berth-registry";
+  serve->add_option("--htpasswd", htpasswd, "require Basic auth by the users of this htpasswd file (bcrypt)");
+  serve->add_option("--realm", realm, "the realm of Basic auth")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -39,6 +42,14 @@ int registry_main(int argc, char** argv) {
     return 1;
   }
   RegistryServer registry(storage);
+  if (!htpasswd.empty()) {
+    auto users = Htpasswd::load(htpasswd);
+    if (!users) {
+      std::cerr << "berth-registry: " << users.error().message() << "\n";
+      return 1;
+    }
+    registry.require_auth(std::move(*users), realm);
+  }
   http::HttpServer server([&registry](http::Request& rq, http::ResponseWriter& rs) { registry.dispatch(rq, rs); },
                           {{"Docker-Distribution-API-Version", "registry/2.0"}});
   if (auto listening = server.listen_tcp(address); !listening) {

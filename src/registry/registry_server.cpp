@@ -107,6 +107,15 @@ void add_link(ResponseWriter::Headers& headers, const std::string& path, size_t 
 }  // namespace
 
 void RegistryServer::dispatch(Request& request, ResponseWriter& response) {
+  if (users_) {
+    auto header = request.headers.find("authorization");
+    auto credentials = header == request.headers.end() ? std::nullopt : basic_credentials(header->second);
+    if (!credentials || !users_->verify(credentials->first, credentials->second)) {
+      Json body = {{"errors", {{{"code", "UNAUTHORIZED"}, {"message", "authentication required"}, {"detail", nullptr}}}}};
+      (void)response.send(401, "application/json", body.dump() + "\n", {{"WWW-Authenticate", "Basic realm=\"" + realm_ + "\""}});
+      return;
+    }
+  }
   auto result = route(request, response);
   if (result || response.started()) return;
   const std::string& path = request.path;

@@ -3,10 +3,13 @@
 // POST, cross-repository mount, PATCH chunks, PUT, status, cancel),
 // manifests (GET, HEAD, PUT, DELETE by tag or digest), tags/list and
 // _catalog with n/last pagination and Link headers. Errors are the spec's
-// {"errors": [{"code", "message"}]}.
+// {"errors": [{"code", "message"}]}. With an htpasswd file, Basic auth.
 #pragma once
 
+#include <optional>
+
 #include "http/http.h"
+#include "registry/htpasswd.h"
 #include "registry/storage.h"
 
 namespace berth::registry {
@@ -14,6 +17,11 @@ namespace berth::registry {
 class RegistryServer {
  public:
   explicit RegistryServer(Storage& storage) : storage_(storage) {}
+  // Every request must then carry a user and password of the file (Basic).
+  void require_auth(Htpasswd users, std::string realm) {
+    users_ = std::move(users);
+    realm_ = std::move(realm);
+  }
   void dispatch(http::Request& request, http::ResponseWriter& response);
 
  private:
@@ -25,6 +33,8 @@ class RegistryServer {
   Result<void> list(http::Request& request, http::ResponseWriter& response, const std::string& name);
 
   Storage& storage_;
+  std::optional<Htpasswd> users_;
+  std::string realm_;
 };
 
 }  // namespace berth::registry

@@ -38,3 +38,22 @@ def test_skopeo_copy_inspect_and_list_tags(tmp_path):
     finally:
         registry.stop()
         daemon.stop()
+
+
+def test_skopeo_with_basic_auth(tmp_path):
+    # alice:s3cret, hashed with bcrypt.
+    (tmp_path / "htpasswd").write_text("alice:$2b$04$xJES4B3IycTgnl.r9nqeK.MMEFyuuCVLE29lWYsCwis3qGIwtFgA2\n")
+    daemon = Daemon(tmp_path / "berthd").start()
+    registry = Registry(tmp_path / "registry", htpasswd=tmp_path / "htpasswd").start()
+    try:
+        daemon.import_busybox()
+        daemon.berth("save", "-o", tmp_path / "busybox.tar", "busybox", check=True)
+        ref = f"docker://{registry.address}/private/busybox:v1"
+        denied = subprocess.run([SKOPEO, "copy", "--dest-tls-verify=false", f"docker-archive:{tmp_path / 'busybox.tar'}", ref],
+                                capture_output=True, text=True, timeout=120)
+        assert denied.returncode != 0 and "authentication required" in denied.stderr
+        skopeo("copy", "--dest-tls-verify=false", "--dest-creds", "alice:s3cret", f"docker-archive:{tmp_path / 'busybox.tar'}", ref)
+        assert json.loads(skopeo("inspect", "--tls-verify=false", "--creds", "alice:s3cret", ref))["Os"] == "linux"
+    finally:
+        registry.stop()
+        daemon.stop()

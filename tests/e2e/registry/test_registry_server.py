@@ -1,14 +1,17 @@
 """berth-registry speaking the OCI distribution API, driven over HTTP on
 loopback as registry clients drive it."""
 
+import base64
 import hashlib
 import json
 import urllib.error
 import urllib.request
 
+import subprocess
+
 import pytest
 
-from berthtest import Registry
+from berthtest import BIN, Registry
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -136,3 +139,27 @@ def test_tags_and_catalog_paginate_with_link(registry):
     # Deleting by digest takes the tags with it.
     assert call(registry, "DELETE", f"/v2/app/manifests/{digest_of(manifest)}")[0] == 202
     assert json.loads(call(registry, "GET", "/v2/app/tags/list")[2])["tags"] == []
+
+
+# alice:s3cret, hashed with bcrypt.
+HTPASSWD = "alice:$2b$04$xJES4B3IycTgnl.r9nqeK.MMEFyuuCVLE29lWYsCwis3qGIwtFgA2\n"
+
+
+def test_basic_auth_from_htpasswd(tmp_path):
+    (tmp_path / "htpasswd").write_text(HTPASSWD)
+    registry = Registry(tmp_path / "registry", htpasswd=tmp_path / "htpasswd").start()
+    try:
+        status, headers, body = call(registry, "GET", "/v2/")
+        assert (status, error_code(body)) == (401, "UNAUTHORIZED")
+        assert headers["WWW-Authenticate"] == 'Basic realm="berth-registry"'
+        wrong = {"Authorization": "Basic " + base64.b64encode(b"alice:nope").decode()}
+        assert call(registry, "GET", "/v2/", headers=wrong)[0] == 401
+        right = {"Authorization": "Basic " + base64.b64encode(b"alice:s3cret").decode()}
+        assert call(registry, "GET", "/v2/", headers=right)[0] == 200
+    finally:
+        registry.stop()
+    # A bad htpasswd file stops the server from starting.
+    (tmp_path / "htpasswd").write_text("alice:plaintext\n")
+    result = subprocess.run([str(BIN / "berth-registry"), "serve", "--addr", "127.0.0.1:0", "--root", tmp_path / "r2",
+                             "--htpasswd", tmp_path / "htpasswd"], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1 and "want user:bcrypt-hash" in result.stderr
