@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -11,6 +12,26 @@
 #include "registry/registry_server.h"
 
 namespace berth::registry {
+
+namespace {
+
+int collect_garbage(const std::string& root, bool dry_run) {
+  if (!std::filesystem::is_directory(root + "/repositories")) {
+    std::cerr << "berth-registry: " << root << " is not a registry's storage\n";
+    return 1;
+  }
+  Storage storage(root);
+  auto removed = storage.collect_garbage(dry_run);
+  if (!removed) {
+    std::cerr << "berth-registry: gc: " << removed.error().message() << "\n";
+    return 1;
+  }
+  for (const auto& digest : *removed) std::cout << (dry_run ? "eligible for deletion: " : "deleted: ") << digest << "\n";
+  std::cout << removed->size() << (dry_run ? " blobs eligible for deletion\n" : " blobs deleted\n");
+  return 0;
+}
+
+}  // namespace
 
 int registry_main(int argc, char** argv) {
   CLI::App app{"berth-registry: a private registry speaking the OCI distribution API", "berth-registry"};
@@ -23,11 +44,17 @@ int registry_main(int argc, char** argv) {
   std::string htpasswd, realm = "berth-registry";
   serve->add_option("--htpasswd", htpasswd, "require Basic auth by the users of this htpasswd file (bcrypt)");
   serve->add_option("--realm", realm, "the realm of Basic auth")->capture_default_str();
+  bool dry_run = false;
+  auto* gc = app.add_subcommand("gc", "remove the blobs no manifest refers to (stop serve first)");
+  gc->add_option("--root", root, "directory of the registry's storage")->capture_default_str();
+  gc->add_flag("-d,--dry-run", dry_run, "only list what would be removed");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+
+  if (*gc) return collect_garbage(root, dry_run);
 
   sigset_t signals;
   sigemptyset(&signals);

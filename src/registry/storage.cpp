@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 #include <regex>
+#include <set>
 
 #include "base/digest.h"
 #include "base/file.h"
@@ -246,6 +247,45 @@ Result<void> Storage::delete_manifest(const std::string& name, const std::string
   return {};
 }
 
+std::vector<std::pair<std::string, std::string>> Storage::links(const char* kind) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string base = root_ + "/repositories/";
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::string leaf = it->path().filename();
+    if (!leaf.starts_with('_')) continue;
+    it.disable_recursion_pending();
+    if (leaf != kind) continue;
+    std::string name = it->path().parent_path().string().substr(base.size());
+    for (const auto& entry : fs::directory_iterator(it->path(), ec)) out.emplace_back(name, "sha256:" + entry.path().filename().string());
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Storage::collect_garbage(bool dry_run) {
+  // Mark: every manifest, and what it refers to.
+  std::set<std::string> marked;
+  for (const auto& [name, digest] : links(kManifests)) {
+    auto body = blobs_.read(digest);
+    if (!body) continue;
+    marked.insert(digest);
+    auto doc = parse_json(*body);
+    if (!doc || !doc->is_object()) continue;
+    if (Json config = field(*doc, "config"); config.is_object()) marked.insert(string_field(config, "digest"));
+    for (const auto& layer : field(*doc, "layers")) marked.insert(string_field(layer, "digest"));
+  }
+  // Sweep: the rest of the blobs, then the links to them.
+  std::vector<std::string> removed;
+  for (const auto& digest : TRY(blobs_.list()))
+    if (!marked.contains(digest)) removed.push_back(digest);
+  if (dry_run) return removed;
+  std::set<std::string> gone(removed.begin(), removed.end());
+  for (const auto& [name, digest] : links(kBlobs))
+    if (gone.contains(digest)) ::unlink((repository_dir(name) + "/" + kBlobs + "/" + hex_of(digest)).c_str());
+  for (const auto& digest : removed) TRY(blobs_.remove(digest));
+  return removed;
+}
+
 Result<std::vector<std::string>> Storage::tags(const std::string& name) const {
   TRY(validate_name(name));
   if (!path_exists(repository_dir(name))) return fail("repository name not known to registry", ENOENT);
@@ -257,17 +297,9 @@ Result<std::vector<std::string>> Storage::tags(const std::string& name) const {
 }
 
 Result<std::vector<std::string>> Storage::repositories() const {
-  std::vector<std::string> out;
-  std::string base = root_ + "/repositories/";
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    std::string leaf = it->path().filename();
-    if (!leaf.starts_with('_')) continue;
-    it.disable_recursion_pending();
-    if (leaf == kManifests) out.push_back(it->path().parent_path().string().substr(base.size()));
-  }
-  std::ranges::sort(out);
-  return out;
+  std::set<std::string> names;
+  for (const auto& [name, digest] : links(kManifests)) names.insert(name);
+  return std::vector<std::string>(names.begin(), names.end());
 }
 
 }  // namespace berth::registry

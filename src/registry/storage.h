@@ -71,6 +71,11 @@ class Storage {
   // By digest: the manifest and the tags that point at it; by tag: the tag.
   Result<void> delete_manifest(const std::string& name, const std::string& reference);
 
+  // Removes the blobs no manifest of any repository refers to (and the
+  // links to them); returns their digests. Run while nothing serves the
+  // storage: an upload in progress is not a reference.
+  Result<std::vector<std::string>> collect_garbage(bool dry_run);
+
   Result<std::vector<std::string>> tags(const std::string& name) const;
   Result<std::vector<std::string>> repositories() const;
 
@@ -81,6 +86,8 @@ class Storage {
   Result<void> link(const std::string& name, const char* kind, const std::string& digest, std::string_view text = {});
   bool linked(const std::string& name, const char* kind, const std::string& digest) const;
   Result<std::string> resolve(const std::string& name, const std::string& reference) const;
+  // Every repository's links of a kind, as {name, digest}.
+  std::vector<std::pair<std::string, std::string>> links(const char* kind) const;
 
   std::string root_;
   image::ContentStore blobs_;

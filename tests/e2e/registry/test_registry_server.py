@@ -163,3 +163,26 @@ def test_basic_auth_from_htpasswd(tmp_path):
     result = subprocess.run([str(BIN / "berth-registry"), "serve", "--addr", "127.0.0.1:0", "--root", tmp_path / "r2",
                              "--htpasswd", tmp_path / "htpasswd"], capture_output=True, text=True, timeout=10)
     assert result.returncode == 1 and "want user:bcrypt-hash" in result.stderr
+
+
+def test_gc_removes_only_unreferenced_blobs(tmp_path):
+    registry = Registry(tmp_path / "registry").start()
+    try:
+        config, layer, orphan = b"{}", b"files", b"never referenced"
+        for blob in (config, layer, orphan):
+            assert call(registry, "POST", f"/v2/app/blobs/uploads/?digest={digest_of(blob)}", blob)[0] == 201
+        call(registry, "PUT", "/v2/app/manifests/v1", manifest_for(config, layer), {"Content-Type": OCI_MANIFEST})
+    finally:
+        registry.stop()
+    gc = [str(BIN / "berth-registry"), "gc", "--root", str(tmp_path / "registry")]
+    dry = subprocess.run([*gc, "--dry-run"], capture_output=True, text=True, check=True).stdout
+    assert dry == f"eligible for deletion: {digest_of(orphan)}\n1 blobs eligible for deletion\n"
+    assert subprocess.run(gc, capture_output=True, text=True, check=True).stdout.endswith("1 blobs deleted\n")
+    registry.start()
+    try:
+        assert call(registry, "HEAD", f"/v2/app/blobs/{digest_of(orphan)}")[0] == 404
+        assert call(registry, "GET", "/v2/app/manifests/v1")[0] == 200
+        assert call(registry, "GET", f"/v2/app/blobs/{digest_of(layer)}")[2] == layer
+    finally:
+        registry.stop()
+    assert subprocess.run([*gc[:2], "--root", str(tmp_path / "nothing")], capture_output=True).returncode == 1

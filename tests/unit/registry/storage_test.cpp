@@ -120,6 +120,22 @@ TEST_F(StorageTest, BadManifestsAreRefusedAndStoreNothing) {
   EXPECT_TRUE(storage_->tags("app")->empty());
 }
 
+TEST_F(StorageTest, GarbageCollectionKeepsWhatManifestsReferTo) {
+  std::string config = push_blob("app", "{}"), layer = push_blob("app", "files");
+  std::string orphan = push_blob("app", "pushed, never used");
+  auto manifest = *storage_->put_manifest("app", "v1", kOciManifest, image_manifest(config, layer));
+  EXPECT_EQ(*storage_->collect_garbage(/*dry_run=*/true), std::vector<std::string>{orphan});
+  EXPECT_TRUE(storage_->blob_path("app", orphan));
+  EXPECT_EQ(*storage_->collect_garbage(false), std::vector<std::string>{orphan});
+  EXPECT_EQ(storage_->blob_path("app", orphan).error().code(), ENOENT);
+  EXPECT_TRUE(storage_->blob_path("app", layer));
+  // Once the manifest is gone, so is everything.
+  ASSERT_TRUE(storage_->delete_manifest("app", manifest));
+  auto removed = *storage_->collect_garbage(false);
+  EXPECT_EQ(removed.size(), 3u);
+  EXPECT_TRUE(storage_->collect_garbage(false)->empty());
+}
+
 TEST(RegistryNames, FollowTheDistributionGrammar) {
   for (const char* good : {"busybox", "library/busybox", "a.b/c-d/e__f", "x0/y1"}) EXPECT_TRUE(validate_name(good)) << good;
   for (const char* bad : {"", "Busybox", "a//b", "/a", "a/", "_a", "a/_blobs", "a..b"}) EXPECT_FALSE(validate_name(bad)) << bad;
