@@ -134,7 +134,7 @@ Result<void> RegistryServer::route(Request& request, ResponseWriter& response) {
   if (!path.starts_with("/v2/")) return send_error(response, 404, "NOT_FOUND", "page not found");
   std::string rest = path.substr(4);
   // The name is everything before the last of these markers.
-  for (const char* marker : {"/blobs/uploads/", "/blobs/uploads", "/blobs/", "/manifests/", "/tags/list"}) {
+  for (const char* marker : {"/blobs/uploads/", "/blobs/uploads", "/blobs/", "/manifests/", "/tags/list", "/referrers/"}) {
     auto at = rest.rfind(marker);
     if (at == std::string::npos || at == 0) continue;
     std::string name = rest.substr(0, at), tail = rest.substr(at + std::strlen(marker));
@@ -144,6 +144,14 @@ Result<void> RegistryServer::route(Request& request, ResponseWriter& response) {
     if (m == "/blobs/uploads/") return tail.empty() ? start_upload(request, response, name) : upload(request, response, name, tail);
     if (m == "/blobs/" && !tail.empty() && tail.find('/') == std::string::npos) return blob(request, response, name, tail);
     if (m == "/manifests/" && !tail.empty() && tail.find('/') == std::string::npos) return manifest(request, response, name, tail);
+    if (m == "/referrers/" && !tail.empty() && tail.find('/') == std::string::npos) {
+      if (request.method != "GET" && request.method != "HEAD") return fail("method not allowed", ENOSYS);
+      std::string type = request.query_value("artifactType");
+      Json index = TRY(storage_.referrers(name, tail, type));
+      ResponseWriter::Headers headers;
+      if (!type.empty()) headers["OCI-Filters-Applied"] = "artifactType";
+      return response.send(200, "application/vnd.oci.image.index.v1+json", index.dump(), headers);
+    }
   }
   return send_error(response, 404, "NOT_FOUND", "page not found");
 }
@@ -223,7 +231,11 @@ Result<void> RegistryServer::manifest(Request& request, ResponseWriter& response
     std::string body = TRY(read_body(request));
     auto type = request.headers.find("content-type");
     std::string digest = TRY(storage_.put_manifest(name, reference, type == request.headers.end() ? "" : type->second, body));
-    return response.send(201, "text/plain", "", {{"Location", "/v2/" + name + "/manifests/" + digest}, {"Docker-Content-Digest", digest}});
+    ResponseWriter::Headers headers = {{"Location", "/v2/" + name + "/manifests/" + digest}, {"Docker-Content-Digest", digest}};
+    // The referrers API is there: clients need not keep a referrers tag.
+    if (auto doc = parse_json(body); doc && doc->is_object())
+      if (std::string subject = string_field(field(*doc, "subject"), "digest"); !subject.empty()) headers["OCI-Subject"] = subject;
+    return response.send(201, "text/plain", "", headers);
   }
   if (request.method == "DELETE") {
     TRY(storage_.delete_manifest(name, reference));

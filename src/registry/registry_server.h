@@ -2,7 +2,8 @@
 // /v2/, blobs (GET with Range, HEAD, DELETE), uploads (POST, monolithic
 // POST, cross-repository mount, PATCH chunks, PUT, status, cancel),
 // manifests (GET, HEAD, PUT, DELETE by tag or digest), tags/list and
-// _catalog with n/last pagination and Link headers. Errors are the spec's
+// _catalog with n/last pagination and Link headers, and referrers (by
+// subject, with the artifactType filter). Errors are the spec's
 // {"errors": [{"code", "message"}]}. With an htpasswd file, Basic auth.
 #pragma once
 

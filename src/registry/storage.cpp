@@ -296,6 +296,26 @@ Result<std::vector<std::string>> Storage::tags(const std::string& name) const {
   return out;
 }
 
+Result<Json> Storage::referrers(const std::string& name, const std::string& digest, const std::string& artifact_type) const {
+  TRY(validate_name(name));
+  TRY(validate_sha256(digest));
+  Json manifests = Json::array();
+  for (const auto& [repository, manifest] : links(kManifests)) {
+    if (repository != name) continue;
+    auto body = blobs_.read(manifest);
+    auto doc = body ? parse_json(*body) : Result<Json>(Json());
+    if (!doc || !doc->is_object() || string_field(field(*doc, "subject"), "digest") != digest) continue;
+    std::string type = string_field(*doc, "artifactType");
+    if (type.empty()) type = string_field(field(*doc, "config"), "mediaType");
+    if (!artifact_type.empty() && type != artifact_type) continue;
+    Json descriptor = {{"mediaType", string_field(*doc, "mediaType")}, {"digest", manifest}, {"size", body->size()}};
+    if (!type.empty()) descriptor["artifactType"] = type;
+    if (Json annotations = field(*doc, "annotations"); annotations.is_object()) descriptor["annotations"] = annotations;
+    manifests.push_back(descriptor);
+  }
+  return Json{{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", manifests}};
+}
+
 Result<std::vector<std::string>> Storage::repositories() const {
   std::set<std::string> names;
   for (const auto& [name, digest] : links(kManifests)) names.insert(name);

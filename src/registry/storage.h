@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/json.h"
 #include "image/content_store.h"
 
 namespace berth::registry {
@@ -78,6 +79,9 @@ class Storage {
 
   Result<std::vector<std::string>> tags(const std::string& name) const;
   Result<std::vector<std::string>> repositories() const;
+  // The descriptors of the repository's manifests whose subject is digest
+  // (the referrers API), only those of artifact_type when it is given.
+  Result<Json> referrers(const std::string& name, const std::string& digest, const std::string& artifact_type) const;
 
  private:
   struct Upload;

@@ -186,3 +186,23 @@ def test_gc_removes_only_unreferenced_blobs(tmp_path):
     finally:
         registry.stop()
     assert subprocess.run([*gc[:2], "--root", str(tmp_path / "nothing")], capture_output=True).returncode == 1
+
+
+def test_referrers_list_the_manifests_of_a_subject(registry):
+    config, layer = b"{}", b"files"
+    for blob in (config, layer):
+        call(registry, "POST", f"/v2/app/blobs/uploads/?digest={digest_of(blob)}", blob)
+    image = manifest_for(config, layer)
+    call(registry, "PUT", "/v2/app/manifests/v1", image, {"Content-Type": OCI_MANIFEST})
+    signature = json.loads(manifest_for(config, layer))
+    signature.update(artifactType="application/vnd.example.signature", annotations={"by": "alice"},
+                     subject={"mediaType": OCI_MANIFEST, "digest": digest_of(image), "size": len(image)})
+    signature = json.dumps(signature).encode()
+    status, headers, _ = call(registry, "PUT", f"/v2/app/manifests/{digest_of(signature)}", signature, {"Content-Type": OCI_MANIFEST})
+    assert status == 201 and headers["OCI-Subject"] == digest_of(image)
+    status, headers, body = call(registry, "GET", f"/v2/app/referrers/{digest_of(image)}")
+    assert status == 200 and headers["Content-Type"] == OCI_INDEX
+    assert json.loads(body)["manifests"] == [{"mediaType": OCI_MANIFEST, "digest": digest_of(signature), "size": len(signature),
+                                              "artifactType": "application/vnd.example.signature", "annotations": {"by": "alice"}}]
+    status, headers, body = call(registry, "GET", f"/v2/app/referrers/{digest_of(image)}?artifactType=other/type")
+    assert json.loads(body)["manifests"] == [] and headers["OCI-Filters-Applied"] == "artifactType"
