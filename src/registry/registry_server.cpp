@@ -131,6 +131,7 @@ Result<void> RegistryServer::route(Request& request, ResponseWriter& response) {
   const std::string& path = request.path;
   if (path == "/v2/" || path == "/v2") return response.json(200, Json::object());
   if (path == "/v2/_catalog") return list(request, response, "");
+  if (path == "/v1/search") return search(request, response);
   if (!path.starts_with("/v2/")) return send_error(response, 404, "NOT_FOUND", "page not found");
   std::string rest = path.substr(4);
   // The name is everything before the last of these markers.
@@ -244,6 +245,27 @@ Result<void> RegistryServer::manifest(Request& request, ResponseWriter& response
   if (request.method != "GET" && request.method != "HEAD") return fail("method not allowed", ENOSYS);
   auto found = TRY(storage_.manifest(name, reference));
   return response.send(200, found.media_type, found.body, {{"Docker-Content-Digest", found.digest}, {"ETag", "\"" + found.digest + "\""}});
+}
+
+// Docker's search API (/v1/search?q=TERM&n=N), over the catalog: the
+// repositories whose name contains the term.
+Result<void> RegistryServer::search(Request& request, ResponseWriter& response) {
+  if (request.method != "GET") return fail("method not allowed", ENOSYS);
+  std::string term = request.query_value("q");
+  size_t limit = 25;
+  if (std::string n = request.query_value("n"); !n.empty()) {
+    char* end = nullptr;
+    long value = std::strtol(n.c_str(), &end, 10);
+    if (*end || value < 1 || value > 100) return fail("invalid n: " + n + " (1 to 100)", EINVAL);
+    limit = static_cast<size_t>(value);
+  }
+  Json results = Json::array();
+  for (const auto& name : TRY(storage_.repositories())) {
+    if (results.size() == limit) break;
+    if (name.find(term) == std::string::npos) continue;
+    results.push_back({{"name", name}, {"description", ""}, {"star_count", 0}, {"is_official", false}, {"is_automated", false}});
+  }
+  return response.json(200, {{"num_results", results.size()}, {"query", term}, {"results", results}});
 }
 
 Result<void> RegistryServer::list(Request& request, ResponseWriter& response, const std::string& name) {

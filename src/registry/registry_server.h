@@ -3,7 +3,8 @@
 // POST, cross-repository mount, PATCH chunks, PUT, status, cancel),
 // manifests (GET, HEAD, PUT, DELETE by tag or digest), tags/list and
 // _catalog with n/last pagination and Link headers, and referrers (by
-// subject, with the artifactType filter). Errors are the spec's
+// subject, with the artifactType filter), and Docker's /v1/search over the
+// catalog. Errors are the spec's
 // {"errors": [{"code", "message"}]}. With an htpasswd file, Basic auth.
 #pragma once
 
@@ -32,6 +33,7 @@ class RegistryServer {
   Result<void> upload(http::Request& request, http::ResponseWriter& response, const std::string& name, const std::string& id);
   Result<void> manifest(http::Request& request, http::ResponseWriter& response, const std::string& name, const std::string& reference);
   Result<void> list(http::Request& request, http::ResponseWriter& response, const std::string& name);
+  Result<void> search(http::Request& request, http::ResponseWriter& response);
 
   Storage& storage_;
   std::optional<Htpasswd> users_;

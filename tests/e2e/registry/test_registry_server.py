@@ -206,3 +206,17 @@ def test_referrers_list_the_manifests_of_a_subject(registry):
                                               "artifactType": "application/vnd.example.signature", "annotations": {"by": "alice"}}]
     status, headers, body = call(registry, "GET", f"/v2/app/referrers/{digest_of(image)}?artifactType=other/type")
     assert json.loads(body)["manifests"] == [] and headers["OCI-Filters-Applied"] == "artifactType"
+
+
+def test_search_finds_repositories_by_name(registry):
+    config, layer = b"{}", b"files"
+    for name in ("team/web", "team/db", "other"):
+        for blob in (config, layer):
+            call(registry, "POST", f"/v2/{name}/blobs/uploads/?digest={digest_of(blob)}", blob)
+        assert call(registry, "PUT", f"/v2/{name}/manifests/v1", manifest_for(config, layer), {"Content-Type": OCI_MANIFEST})[0] == 201
+    status, _, body = call(registry, "GET", "/v1/search?q=team")
+    found = json.loads(body)
+    assert (status, found["num_results"], found["query"]) == (200, 2, "team")
+    assert [r["name"] for r in found["results"]] == ["team/db", "team/web"]
+    assert json.loads(call(registry, "GET", "/v1/search?q=team&n=1")[2])["num_results"] == 1
+    assert call(registry, "GET", "/v1/search?q=team&n=0")[0] == 400
