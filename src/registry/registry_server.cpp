@@ -53,10 +53,15 @@ Result<void> send_error(ResponseWriter& response, int status, const char* code, 
   return response.json(status, body);
 }
 
-Result<std::string> read_body(Request& request) {
+// A manifest, up to the 4 MiB registries accept.
+Result<std::string> read_manifest_body(Request& request) {
+  constexpr size_t kMaxManifest = 4 << 20;
   std::string body;
   char buf[65536];
-  for (size_t n; (n = TRY(request.read_body(buf, sizeof buf))) > 0;) body.append(buf, n);
+  for (size_t n; (n = TRY(request.read_body(buf, sizeof buf))) > 0;) {
+    body.append(buf, n);
+    if (body.size() > kMaxManifest) return fail("manifest invalid: larger than 4 MiB", EINVAL);
+  }
   return body;
 }
 
@@ -229,7 +234,7 @@ Result<void> RegistryServer::upload(Request& request, ResponseWriter& response, 
 Result<void> RegistryServer::manifest(Request& request, ResponseWriter& response, const std::string& name,
                                       const std::string& reference) {
   if (request.method == "PUT") {
-    std::string body = TRY(read_body(request));
+    std::string body = TRY(read_manifest_body(request));
     auto type = request.headers.find("content-type");
     std::string digest = TRY(storage_.put_manifest(name, reference, type == request.headers.end() ? "" : type->second, body));
     ResponseWriter::Headers headers = {{"Location", "/v2/" + name + "/manifests/" + digest}, {"Docker-Content-Digest", digest}};
