@@ -220,7 +220,8 @@ Result<std::string> Storage::resolve(const std::string& name, const std::string&
     TRY(validate_sha256(reference));
     return reference;
   }
-  TRY(validate_tag(reference));
+  // No such tag can exist: unknown, as registries answer (only a push of one is invalid).
+  if (!validate_tag(reference)) return fail("manifest unknown", ENOENT);
   auto digest = read_file(repository_dir(name) + "/" + kTags + "/" + reference);
   if (!digest) return fail("manifest unknown", ENOENT);
   return *digest;

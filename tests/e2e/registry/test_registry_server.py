@@ -72,6 +72,11 @@ def test_version_check_and_unknown_things(registry):
     assert (status, error_code(body)) == (404, "BLOB_UNKNOWN")
     status, _, body = call(registry, "GET", "/v2/app/manifests/latest")
     assert (status, error_code(body)) == (404, "MANIFEST_UNKNOWN")
+    # A reference no tag can be is unknown to read, invalid to push.
+    status, _, body = call(registry, "HEAD", "/v2/app/manifests/.not-a-tag")
+    assert status == 404
+    status, _, body = call(registry, "PUT", "/v2/app/manifests/.not-a-tag", b"{}", {"Content-Type": OCI_MANIFEST})
+    assert (status, error_code(body)) == (400, "TAG_INVALID")
     status, _, body = call(registry, "GET", "/v2/Bad_Name/tags/list")
     assert (status, error_code(body)) == (400, "NAME_INVALID")
 
