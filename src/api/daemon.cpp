@@ -6,7 +6,6 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <thread>
 
 #include "http/http_server.h"
 #include "api/routes.h"
@@ -68,12 +67,7 @@ int daemon_main(int argc, char** argv) {
     std::cerr << "berthd: " << listening.error().message() << "\n";
     return 1;
   }
-  std::thread([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    server.stop();
-  }).detach();
-  server.run();
+  server.run_until(signals);
   // Connection threads (an events stream, a slow client) may still be
   // running; end here rather than destroy what they use under them. Every
   // change is already durable (SQLite transactions, atomic files).

@@ -1,5 +1,6 @@
 #include "base/digest.h"
 
+#include <random>
 #include <stdexcept>
 
 namespace berth {
@@ -28,6 +29,14 @@ std::string sha256_digest(std::string_view data) {
   Sha256 hash;
   hash.update(data);
   return hash.finish();
+}
+
+std::string random_hex(size_t count) {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < count; ++i) out += kHex[rd() & 15];
+  return out;
 }
 
 Result<void> validate_digest(std::string_view digest) {

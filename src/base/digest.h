@@ -25,6 +25,9 @@ class Sha256 {
 
 std::string sha256_digest(std::string_view data);
 
+// count random lowercase hex digits (IDs of containers, execs, uploads).
+std::string random_hex(size_t count);
+
 // Checks the shape "sha256:<64 lowercase hex>" (or sha512 with 128).
 Result<void> validate_digest(std::string_view digest);
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/digest.h"
 #include "base/file.h"
 #include "engine/container_spec.h"
 #include "engine/names.h"
@@ -49,14 +50,6 @@ constexpr const char* kInitPath = "/sbin/docker-init";
 constexpr const char* kLoopbackHosts =
     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-
-std::string random_id() {
-  std::random_device rd;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 64; ++i) id += kHex[rd() & 15];
-  return id;
-}
 
 Result<shim::LogOptions> log_options(const Json& host_config) {
   Json log = field(host_config, "LogConfig");
@@ -172,7 +165,7 @@ Result<Containers::Created> Containers::create(const std::string& requested_name
     image = std::move(*resolved);
   }
   Container c;
-  c.id = random_id();
+  c.id = random_hex(64);
   c.created = rfc3339_now();
   c.image_id = image.id;
   c.config = merge_image_config(std::move(config), image.config);
@@ -732,7 +725,7 @@ Result<std::string> Containers::exec_create(const std::string& ref, Json config)
   if (entry->c.state.status == "paused") return fail("Container " + entry->c.id + " is paused, unpause the container before exec", EBUSY);
   if (!entry->shim_ready) return fail("Container " + entry->c.id + " is not running", EBUSY);
   auto exec = std::make_shared<Exec>();
-  exec->id = random_id();
+  exec->id = random_hex(64);
   exec->container_id = entry->c.id;
   exec->config = std::move(config);
   execs_[exec->id] = exec;

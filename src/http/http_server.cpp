@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <thread>
 
 namespace berth::http {
@@ -69,18 +70,7 @@ class BeastWriter final : public ResponseWriter {
   }
 
   Result<void> begin_stream(int status, const std::string& content_type, const Headers& headers) override {
-    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), version_};
-    set_common_headers(res, common_);
-    for (const auto& [name, value] : headers) res.set(name, value);
-    res.set(bhttp::field::content_type, content_type);
-    res.chunked(true);
-    res.keep_alive(keep_alive_);
-    bhttp::response_serializer<bhttp::empty_body> serializer{res};
-    beast::error_code ec;
-    bhttp::write_header(socket_, serializer, ec);
-    started_ = true;
-    if (ec) return fail("write response: " + ec.message());
-    return {};
+    return write_head(status, content_type, headers, std::nullopt);
   }
 
   Result<void> write(std::string_view data) override {
@@ -100,17 +90,7 @@ class BeastWriter final : public ResponseWriter {
 
   Result<void> send_file(int status, const std::string& content_type, int fd, uint64_t offset, uint64_t length,
                          const Headers& headers) override {
-    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), version_};
-    set_common_headers(res, common_);
-    for (const auto& [name, value] : headers) res.set(name, value);
-    res.set(bhttp::field::content_type, content_type);
-    res.content_length(length);
-    res.keep_alive(keep_alive_);
-    bhttp::response_serializer<bhttp::empty_body> serializer{res};
-    beast::error_code ec;
-    bhttp::write_header(socket_, serializer, ec);
-    started_ = true;
-    if (ec) return fail("write response: " + ec.message(), EPIPE);
+    TRY(write_head(status, content_type, headers, length));
     if (head_) return {};
     auto position = static_cast<off_t>(offset);
     for (uint64_t left = length; left > 0;) {
@@ -140,6 +120,23 @@ class BeastWriter final : public ResponseWriter {
   bool hijacked() const { return hijacked_; }
 
  private:
+  // The status line and headers of a body of length bytes, or of a chunked one.
+  Result<void> write_head(int status, const std::string& content_type, const Headers& headers, std::optional<uint64_t> length) {
+    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), version_};
+    set_common_headers(res, common_);
+    for (const auto& [name, value] : headers) res.set(name, value);
+    res.set(bhttp::field::content_type, content_type);
+    if (length) res.content_length(*length);
+    else res.chunked(true);
+    res.keep_alive(keep_alive_);
+    bhttp::response_serializer<bhttp::empty_body> serializer{res};
+    beast::error_code ec;
+    bhttp::write_header(socket_, serializer, ec);
+    started_ = true;
+    if (ec) return fail("write response: " + ec.message(), EPIPE);
+    return {};
+  }
+
   Socket& socket_;
   beast::flat_buffer& buffer_;
   const Headers& common_;
@@ -294,6 +291,15 @@ void HttpServer::run() {
     Socket socket(io, asio::generic::stream_protocol(family_, SOCK_STREAM), fd);
     std::thread([socket = std::move(socket), this]() mutable { serve_connection(std::move(socket), dispatch_, headers_); }).detach();
   }
+}
+
+void HttpServer::run_until(const sigset_t& signals) {
+  std::thread([this, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    stop();
+  }).detach();
+  run();
 }
 
 void HttpServer::stop() {

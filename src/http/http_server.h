@@ -3,6 +3,8 @@
 // (events, logs, attach, blobs) block nobody.
 #pragma once
 
+#include <signal.h>
+
 #include <atomic>
 #include <functional>
 #include <string>
@@ -29,6 +31,8 @@ class HttpServer {
   int port() const;
   // Accepts until stop() is called from a signal handler or another thread.
   void run();
+  // run() until one of the signals (blocked in every thread) comes.
+  void run_until(const sigset_t& signals);
   void stop();
 
  private:

@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 
 #include "http/http_server.h"
 #include "registry/registry_server.h"
@@ -84,12 +83,7 @@ int registry_main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "berth-registry: serving " << root << " on port " << server.port() << "\n";
-  std::thread([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    server.stop();
-  }).detach();
-  server.run();
+  server.run_until(signals);
   // Connection threads may still run; every write is already atomic.
   ::_exit(0);
 }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <random>
 #include <regex>
 #include <set>
 
@@ -34,14 +33,6 @@ Result<void> validate_sha256(const std::string& digest) {
   auto valid = validate_digest(digest);
   if (!valid) return fail(valid.error().message(), EINVAL);
   return {};
-}
-
-std::string random_upload_id() {
-  std::random_device rd;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 32; ++i) id += kHex[rd() & 15];
-  return id;
 }
 
 bool is_index(const std::string& media_type) {
@@ -125,7 +116,7 @@ Result<void> Storage::mount_blob(const std::string& from, const std::string& nam
 Result<std::string> Storage::start_upload(const std::string& name) {
   TRY(validate_name(name));
   std::shared_ptr<Upload> upload(new Upload{name, {}, TRY(blobs_.writer())});
-  std::string id = random_upload_id();
+  std::string id = random_hex(32);
   std::lock_guard lock(mutex_);
   uploads_[id] = std::move(upload);
   return id;
