@@ -83,9 +83,10 @@ class Runtime:
 class Registry:
     """berth-registry serving a directory on a free port of 127.0.0.1."""
 
-    def __init__(self, root: Path, htpasswd: Path = None):
+    def __init__(self, root: Path, htpasswd: Path = None, tls: tuple = None):
         self.root = root
         self.htpasswd = htpasswd
+        self.tls = tls  # (certificate, key)
         self.process = None
         self.port = None
 
@@ -93,6 +94,8 @@ class Registry:
         argv = [str(BIN / "berth-registry"), "serve", "--addr", "127.0.0.1:0", "--root", str(self.root)]
         if self.htpasswd:
             argv += ["--htpasswd", str(self.htpasswd)]
+        if self.tls:
+            argv += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = self.process.stderr.readline()
         assert "on port" in line, line
@@ -110,7 +113,7 @@ class Registry:
         return f"127.0.0.1:{self.port}"
 
     def url(self, path):
-        return f"http://{self.address}{path}"
+        return f"{'https' if self.tls else 'http'}://{self.address}{path}"
 
 
 def wait_for(condition, timeout=10.0, interval=0.02):

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -27,6 +28,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using Socket = asio::generic::stream_protocol::socket;
+using TlsStream = asio::ssl::stream<Socket>;
+
+// The socket under a stream: itself, or the one TLS runs over.
+Socket& socket_of(Socket& socket) { return socket; }
+Socket& socket_of(TlsStream& stream) { return stream.next_layer(); }
 
 std::multimap<std::string, std::string> parse_query(std::string_view query) {
   std::multimap<std::string, std::string> out;
@@ -47,9 +53,10 @@ void set_common_headers(Message& m, const ResponseWriter::Headers& headers) {
   for (const auto& [name, value] : headers) m.set(name, value);
 }
 
+template <typename Stream>
 class BeastWriter final : public ResponseWriter {
  public:
-  BeastWriter(Socket& socket, beast::flat_buffer& buffer, const Headers& common, unsigned version, bool keep_alive, bool head,
+  BeastWriter(Stream& socket, beast::flat_buffer& buffer, const Headers& common, unsigned version, bool keep_alive, bool head,
               bool upgrade)
       : socket_(socket), buffer_(buffer), common_(common), version_(version), keep_alive_(keep_alive), head_(head), upgrade_(upgrade) {}
 
@@ -93,11 +100,25 @@ class BeastWriter final : public ResponseWriter {
     TRY(write_head(status, content_type, headers, length));
     if (head_) return {};
     auto position = static_cast<off_t>(offset);
-    for (uint64_t left = length; left > 0;) {
-      ssize_t n = ::sendfile(socket_.native_handle(), fd, &position, std::min<uint64_t>(left, 1 << 30));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return fail_errno("send file");
-      left -= static_cast<uint64_t>(n);
+    if constexpr (std::is_same_v<Stream, Socket>) {
+      for (uint64_t left = length; left > 0;) {
+        ssize_t n = ::sendfile(socket_.native_handle(), fd, &position, std::min<uint64_t>(left, 1 << 30));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return fail_errno("send file");
+        left -= static_cast<uint64_t>(n);
+      }
+    } else {  // TLS encrypts in user space: read and write
+      std::string chunk(1 << 20, '\0');
+      for (uint64_t left = length; left > 0;) {
+        ssize_t n = ::pread(fd, chunk.data(), std::min<uint64_t>(left, chunk.size()), position);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return fail_errno("read file");
+        beast::error_code ec;
+        asio::write(socket_, asio::buffer(chunk.data(), static_cast<size_t>(n)), ec);
+        if (ec) return fail("client went away: " + ec.message(), EPIPE);
+        position += n;
+        left -= static_cast<uint64_t>(n);
+      }
     }
     return {};
   }
@@ -105,6 +126,7 @@ class BeastWriter final : public ResponseWriter {
   bool started() const override { return started_; }
 
   Result<Hijacked> hijack(const std::string& content_type) override {
+    if constexpr (!std::is_same_v<Stream, Socket>) return fail("raw streams are not served over TLS", ENOSYS);
     std::string head = upgrade_ ? "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n" : "HTTP/1.1 200 OK\r\n";
     head += "Content-Type: " + content_type + "\r\n";
     for (const auto& [name, value] : common_) head += name + ": " + value + "\r\n";
@@ -113,7 +135,7 @@ class BeastWriter final : public ResponseWriter {
     asio::write(socket_, asio::buffer(head), ec);
     started_ = hijacked_ = true;
     if (ec) return fail("client went away: " + ec.message(), EPIPE);
-    Hijacked out{socket_.native_handle(), std::string(static_cast<const char*>(buffer_.data().data()), buffer_.size())};
+    Hijacked out{socket_of(socket_).native_handle(), std::string(static_cast<const char*>(buffer_.data().data()), buffer_.size())};
     buffer_.consume(buffer_.size());
     return out;
   }
@@ -137,7 +159,7 @@ class BeastWriter final : public ResponseWriter {
     return {};
   }
 
-  Socket& socket_;
+  Stream& socket_;
   beast::flat_buffer& buffer_;
   const Headers& common_;
   unsigned version_;
@@ -145,12 +167,13 @@ class BeastWriter final : public ResponseWriter {
   bool started_ = false, hijacked_ = false;
 };
 
-void serve_connection(Socket socket, const Dispatch& dispatch, const ResponseWriter::Headers& common) {
+template <typename Stream>
+void serve_connection(Stream& socket, const Dispatch& dispatch, const ResponseWriter::Headers& common) {
   // Images come and go through here: large buffers mean fewer switches
   // between the client and the daemon.
   beast::error_code option_ec;
-  socket.set_option(asio::socket_base::receive_buffer_size(1 << 20), option_ec);
-  socket.set_option(asio::socket_base::send_buffer_size(1 << 20), option_ec);
+  socket_of(socket).set_option(asio::socket_base::receive_buffer_size(1 << 20), option_ec);
+  socket_of(socket).set_option(asio::socket_base::send_buffer_size(1 << 20), option_ec);
   beast::flat_buffer buffer;
   // Beast reads no more than the buffer's free capacity at a time: without
   // room reserved a body arrives 512 bytes per recv.
@@ -197,7 +220,7 @@ void serve_connection(Socket socket, const Dispatch& dispatch, const ResponseWri
     };
     bool keep_alive = header.keep_alive();
     bool upgrade = beast::iequals(header[bhttp::field::upgrade], "tcp");
-    BeastWriter writer(socket, buffer, common, header.version(), keep_alive, request.method == "HEAD", upgrade);
+    BeastWriter<Stream> writer(socket, buffer, common, header.version(), keep_alive, request.method == "HEAD", upgrade);
     dispatch(request, writer);
     if (writer.hijacked()) return;
     // Whatever of the body the handler left unread must go before the next request.
@@ -289,8 +312,27 @@ void HttpServer::run() {
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     Socket socket(io, asio::generic::stream_protocol(family_, SOCK_STREAM), fd);
-    std::thread([socket = std::move(socket), this]() mutable { serve_connection(std::move(socket), dispatch_, headers_); }).detach();
+    std::thread([socket = std::move(socket), this]() mutable {
+      if (!tls_) return serve_connection(socket, dispatch_, headers_);
+      TlsStream stream(std::move(socket), *tls_);
+      beast::error_code ec;
+      stream.handshake(asio::ssl::stream_base::server, ec);
+      if (!ec) serve_connection(stream, dispatch_, headers_);
+    }).detach();
   }
+}
+
+Result<void> HttpServer::use_tls(const std::string& cert_path, const std::string& key_path) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                       asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  context->use_certificate_chain_file(cert_path, ec);
+  if (ec) return fail("TLS certificate " + cert_path + ": " + ec.message(), EINVAL);
+  context->use_private_key_file(key_path, asio::ssl::context::pem, ec);
+  if (ec) return fail("TLS key " + key_path + ": " + ec.message(), EINVAL);
+  tls_ = std::move(context);
+  return {};
 }
 
 void HttpServer::run_until(const sigset_t& signals) {

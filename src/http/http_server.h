@@ -7,11 +7,16 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "http/http.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace berth::http {
 
@@ -27,6 +32,9 @@ class HttpServer {
   Result<void> listen(const std::string& socket_path);
   // Binds "HOST:PORT" (an IPv4 address, "localhost", or "[v6]:PORT").
   Result<void> listen_tcp(const std::string& address);
+  // Serves HTTPS with this PEM certificate (chain) and key; raw streams
+  // (hijack) are not served over TLS.
+  Result<void> use_tls(const std::string& cert_path, const std::string& key_path);
   // The port listen_tcp bound (useful with port 0).
   int port() const;
   // Accepts until stop() is called from a signal handler or another thread.
@@ -41,6 +49,7 @@ class HttpServer {
   UniqueFd listener_;
   int family_ = 0;
   std::string socket_path_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
   std::atomic<bool> stopping_{false};
 };
 

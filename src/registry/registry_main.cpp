@@ -43,6 +43,9 @@ int registry_main(int argc, char** argv) {
   std::string htpasswd, realm = "berth-registry";
   serve->add_option("--htpasswd", htpasswd, "require Basic auth by the users of this htpasswd file (bcrypt)");
   serve->add_option("--realm", realm, "the realm of Basic auth")->capture_default_str();
+  std::string tls_cert, tls_key;
+  serve->add_option("--tls-cert", tls_cert, "serve HTTPS with this PEM certificate (chain)");
+  serve->add_option("--tls-key", tls_key, "the PEM private key of --tls-cert");
   bool dry_run = false;
   auto* gc = app.add_subcommand("gc", "remove the blobs no manifest refers to (stop serve first)");
   gc->add_option("--root", root, "directory of the registry's storage")->capture_default_str();
@@ -78,6 +81,15 @@ int registry_main(int argc, char** argv) {
   }
   http::HttpServer server([&registry](http::Request& rq, http::ResponseWriter& rs) { registry.dispatch(rq, rs); },
                           {{"Docker-Distribution-API-Version", "registry/2.0"}});
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::cerr << "berth-registry: --tls-cert and --tls-key go together\n";
+    return 1;
+  }
+  if (!tls_cert.empty())
+    if (auto tls = server.use_tls(tls_cert, tls_key); !tls) {
+      std::cerr << "berth-registry: " << tls.error().message() << "\n";
+      return 1;
+    }
   if (auto listening = server.listen_tcp(address); !listening) {
     std::cerr << "berth-registry: " << listening.error().message() << "\n";
     return 1;

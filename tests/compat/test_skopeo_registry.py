@@ -57,3 +57,25 @@ def test_skopeo_with_basic_auth(tmp_path):
     finally:
         registry.stop()
         daemon.stop()
+
+
+def test_skopeo_over_tls_verifies_the_certificate(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    (tmp_path / "certs.d").mkdir()
+    (tmp_path / "certs.d" / "ca.crt").write_bytes(cert.read_bytes())
+    daemon = Daemon(tmp_path / "berthd").start()
+    registry = Registry(tmp_path / "registry", tls=(cert, key)).start()
+    try:
+        daemon.import_busybox()
+        daemon.berth("save", "-o", tmp_path / "busybox.tar", "busybox", check=True)
+        ref = f"docker://{registry.address}/secure/busybox:v1"
+        skopeo("copy", "--dest-cert-dir", tmp_path / "certs.d", f"docker-archive:{tmp_path / 'busybox.tar'}", ref)
+        assert json.loads(skopeo("inspect", "--cert-dir", tmp_path / "certs.d", ref))["Os"] == "linux"
+        # Without the CA, the certificate is not trusted.
+        untrusted = subprocess.run([SKOPEO, "inspect", ref], capture_output=True, text=True, timeout=60)
+        assert untrusted.returncode != 0 and "certificate" in untrusted.stderr
+    finally:
+        registry.stop()
+        daemon.stop()

@@ -4,6 +4,7 @@ loopback as registry clients drive it."""
 import base64
 import hashlib
 import json
+import ssl
 import urllib.error
 import urllib.request
 
@@ -31,8 +32,9 @@ def registry(tmp_path):
 def call(registry, method, path, body=None, headers=None):
     """(status, headers, body) of a request; HTTP errors are answers too."""
     request = urllib.request.Request(registry.url(path), data=body, method=method, headers=headers or {})
+    context = ssl.create_default_context(cafile=str(registry.tls[0])) if registry.tls else None
     try:
-        with urllib.request.urlopen(request) as response:
+        with urllib.request.urlopen(request, context=context) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
@@ -225,3 +227,33 @@ def test_search_finds_repositories_by_name(registry):
     assert [r["name"] for r in found["results"]] == ["team/db", "team/web"]
     assert json.loads(call(registry, "GET", "/v1/search?q=team&n=1")[2])["num_results"] == 1
     assert call(registry, "GET", "/v1/search?q=team&n=0")[0] == 400
+
+
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1, and its key."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+def test_tls_with_a_certificate_and_key(tmp_path):
+    cert, key = make_certificate(tmp_path)
+    registry = Registry(tmp_path / "registry", tls=(cert, key)).start()
+    try:
+        status, headers, body = call(registry, "GET", "/v2/")
+        assert (status, json.loads(body)) == (200, {})
+        data = bytes(range(256)) * 8192  # larger than one TLS record, sent from the file
+        assert call(registry, "POST", f"/v2/app/blobs/uploads/?digest={digest_of(data)}", data)[0] == 201
+        assert call(registry, "GET", f"/v2/app/blobs/{digest_of(data)}")[2] == data
+        plain = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://{registry.address}/v2/"],
+                               capture_output=True, text=True)
+        assert plain.stdout == "000"  # no plain HTTP on a TLS port
+    finally:
+        registry.stop()
+    result = subprocess.run([str(BIN / "berth-registry"), "serve", "--addr", "127.0.0.1:0", "--root", tmp_path / "r2",
+                             "--tls-cert", cert], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1 and "--tls-cert and --tls-key go together" in result.stderr
+    result = subprocess.run([str(BIN / "berth-registry"), "serve", "--addr", "127.0.0.1:0", "--root", tmp_path / "r2",
+                             "--tls-cert", key, "--tls-key", key], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1 and "TLS certificate" in result.stderr
