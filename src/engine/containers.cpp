@@ -363,6 +363,7 @@ Result<void> Containers::start_locked(const std::shared_ptr<Entry>& entry) {
   if (auto prepared = prepare_rootfs(c); !prepared) return failed(prepared.error());
   ShimLaunch launch{paths_.shim, paths_.runtime, runtime_root(), c.id, state_dir(c.id), state_dir(c.id), log_path(c), logs,
                     field(c.config, "Tty") == true, field(c.config, "OpenStdin") == true, ""};
+  launch.fifo_start = true;  // berthd's specs have no hooks
   auto pid = launch_shim(launch);
   if (!pid) return failed(pid.error());
   auto connection = shim_subscribe(state_dir(c.id), false, false);

@@ -23,6 +23,7 @@ Result<pid_t> launch_shim(const ShimLaunch& l) {
   }
   if (l.tty) args.push_back("--tty");
   if (l.open_stdin) args.push_back("--stdin");
+  if (l.fifo_start) args.push_back("--fifo-start");
   if (!l.exec_process.empty()) args.insert(args.end(), {"--exec", l.exec_process});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

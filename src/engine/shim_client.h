@@ -24,6 +24,7 @@ struct ShimLaunch {
   bool tty = false;
   bool open_stdin = false;
   std::string exec_process;  // process.json of an exec
+  bool fifo_start = false;   // no poststart hooks: the shim starts the process itself
 };
 
 // Starts a shim and waits until it is ready: for a container, created and
