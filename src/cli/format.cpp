@@ -5,36 +5,34 @@
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <vector>
 
 #include "cli/template.h"
 
 namespace berth::cli {
 
-std::string human_size(int64_t bytes) {
-  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-  double size = static_cast<double>(bytes);
-  int unit = 0;
-  while (size >= 1000 && unit < 6) {
-    size /= 1000;
+namespace {
+
+// value in the largest unit under it, with digits significant digits.
+std::string scaled(double value, double base, const std::vector<const char*>& units, int digits) {
+  size_t unit = 0;
+  while (value >= base && unit + 1 < units.size()) {
+    value /= base;
     ++unit;
   }
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g%s", size, kUnits[unit]);
+  std::snprintf(buf, sizeof buf, "%.*g%s", digits, value, units[unit]);
   return buf;
 }
 
-// Docker's units.BytesSize: binary units, four significant digits ("1.953MiB").
-std::string binary_size(double bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 5) {
-    bytes /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g%s", bytes, kUnits[unit]);
-  return buf;
+}  // namespace
+
+std::string human_size(int64_t bytes) {
+  return scaled(static_cast<double>(bytes), 1000, {"B", "kB", "MB", "GB", "TB", "PB", "EB"}, 3);
 }
+
+// Docker's units.BytesSize: binary units, four significant digits ("1.953MiB").
+std::string binary_size(double bytes) { return scaled(bytes, 1024, {"B", "KiB", "MiB", "GiB", "TiB", "PiB"}, 4); }
 
 std::string time_ago(int64_t unix_seconds) { return human_duration(static_cast<int64_t>(::time(nullptr)) - unix_seconds) + " ago"; }
 

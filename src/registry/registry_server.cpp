@@ -14,11 +14,9 @@ namespace {
 
 using http::Request;
 using http::ResponseWriter;
+using Subject = RegistryServer::Subject;
 
 constexpr size_t kChunk = 1 << 20;
-
-// What a request is about, for the error code its failure gets.
-enum class Subject { kName, kBlob, kUpload, kManifest };
 
 struct CodedError {
   int status;
@@ -121,18 +119,14 @@ void RegistryServer::dispatch(Request& request, ResponseWriter& response) {
       return;
     }
   }
-  auto result = route(request, response);
+  Subject subject = Subject::kName;
+  auto result = route(request, response, subject);
   if (result || response.started()) return;
-  const std::string& path = request.path;
-  Subject subject = path.find("/blobs/uploads/") != std::string::npos ? Subject::kUpload
-                    : path.find("/blobs/") != std::string::npos       ? Subject::kBlob
-                    : path.find("/manifests/") != std::string::npos   ? Subject::kManifest
-                                                                      : Subject::kName;
   auto [status, code] = code_for(subject, request.method == "PUT", result.error());
   (void)send_error(response, status, code, result.error().message());
 }
 
-Result<void> RegistryServer::route(Request& request, ResponseWriter& response) {
+Result<void> RegistryServer::route(Request& request, ResponseWriter& response, Subject& subject) {
   const std::string& path = request.path;
   if (path == "/v2/" || path == "/v2") return response.json(200, Json::object());
   if (path == "/v2/_catalog") return list(request, response, "");
@@ -140,17 +134,22 @@ Result<void> RegistryServer::route(Request& request, ResponseWriter& response) {
   if (!path.starts_with("/v2/")) return send_error(response, 404, "NOT_FOUND", "page not found");
   std::string rest = path.substr(4);
   // The name is everything before the last of these markers.
-  for (const char* marker : {"/blobs/uploads/", "/blobs/uploads", "/blobs/", "/manifests/", "/tags/list", "/referrers/"}) {
+  static constexpr std::pair<const char*, Subject> kMarkers[] = {
+      {"/blobs/uploads/", Subject::kUpload}, {"/blobs/uploads", Subject::kUpload}, {"/blobs/", Subject::kBlob},
+      {"/manifests/", Subject::kManifest},   {"/tags/list", Subject::kName},       {"/referrers/", Subject::kManifest}};
+  for (const auto& [marker, about] : kMarkers) {
     auto at = rest.rfind(marker);
     if (at == std::string::npos || at == 0) continue;
+    subject = about;
     std::string name = rest.substr(0, at), tail = rest.substr(at + std::strlen(marker));
-    std::string m = marker;
+    std::string_view m = marker;
+    bool one_segment = !tail.empty() && tail.find('/') == std::string::npos;
     if (m == "/tags/list" && tail.empty()) return list(request, response, name);
     if (m == "/blobs/uploads" && tail.empty()) return start_upload(request, response, name);
     if (m == "/blobs/uploads/") return tail.empty() ? start_upload(request, response, name) : upload(request, response, name, tail);
-    if (m == "/blobs/" && !tail.empty() && tail.find('/') == std::string::npos) return blob(request, response, name, tail);
-    if (m == "/manifests/" && !tail.empty() && tail.find('/') == std::string::npos) return manifest(request, response, name, tail);
-    if (m == "/referrers/" && !tail.empty() && tail.find('/') == std::string::npos) {
+    if (m == "/blobs/" && one_segment) return blob(request, response, name, tail);
+    if (m == "/manifests/" && one_segment) return manifest(request, response, name, tail);
+    if (m == "/referrers/" && one_segment) {
       if (request.method != "GET" && request.method != "HEAD") return fail("method not allowed", ENOSYS);
       std::string type = request.query_value("artifactType");
       Json index = TRY(storage_.referrers(name, tail, type));

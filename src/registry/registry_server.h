@@ -26,8 +26,11 @@ class RegistryServer {
   }
   void dispatch(http::Request& request, http::ResponseWriter& response);
 
+  // What a request is about, for the error code its failure gets.
+  enum class Subject { kName, kBlob, kUpload, kManifest };
+
  private:
-  Result<void> route(http::Request& request, http::ResponseWriter& response);
+  Result<void> route(http::Request& request, http::ResponseWriter& response, Subject& subject);
   Result<void> blob(http::Request& request, http::ResponseWriter& response, const std::string& name, const std::string& digest);
   Result<void> start_upload(http::Request& request, http::ResponseWriter& response, const std::string& name);
   Result<void> upload(http::Request& request, http::ResponseWriter& response, const std::string& name, const std::string& id);
