@@ -71,6 +71,7 @@ Result<ClientResponse> Client::request(const std::string& method, const std::str
     req.set(http::field::host, "berth");
     req.set(http::field::user_agent, "berth-cli/0.1");
     if (!content_type.empty()) req.set(http::field::content_type, content_type);
+    for (const auto& [name, value] : headers_) req.set(name, value);
     req.chunked(true);
     http::request_serializer<http::empty_body> serializer{req};
     http::write_header(sock, serializer, ec);
@@ -87,6 +88,7 @@ Result<ClientResponse> Client::request(const std::string& method, const std::str
     req.set(http::field::host, "berth");
     req.set(http::field::user_agent, "berth-cli/0.1");
     if (!content_type.empty()) req.set(http::field::content_type, content_type);
+    for (const auto& [name, value] : headers_) req.set(name, value);
     req.body() = std::string(body);
     req.prepare_payload();
     http::write(sock, req, ec);

@@ -49,9 +49,12 @@ class Client {
   Result<Json> get_json(const std::string& path, const Query& query = {});
 
   const std::string& socket_path() const { return socket_; }
+  // A header sent with every request of this client (X-Registry-Auth).
+  void set_header(const std::string& name, const std::string& value) { headers_[name] = value; }
 
  private:
   std::string socket_;
+  std::map<std::string, std::string> headers_;
 };
 
 // The daemon's {"message": …} of an error response, or the status text.

@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/safe_path.h"
 #include "image/layer.h"
+#include "base/base64.h"
 #include "image/layer_diff.h"
 #include "image/reference.h"
 
@@ -15,21 +16,6 @@ namespace berth::api {
 namespace {
 
 using engine::Engine;
-
-std::string base64(std::string_view data) {
-  static constexpr char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < data.size(); i += 3) {
-    uint32_t n = static_cast<unsigned char>(data[i]) << 16;
-    if (i + 1 < data.size()) n |= static_cast<unsigned char>(data[i + 1]) << 8;
-    if (i + 2 < data.size()) n |= static_cast<unsigned char>(data[i + 2]);
-    out += kTable[(n >> 18) & 63];
-    out += kTable[(n >> 12) & 63];
-    out += i + 1 < data.size() ? kTable[(n >> 6) & 63] : '=';
-    out += i + 2 < data.size() ? kTable[n & 63] : '=';
-  }
-  return out;
-}
 
 // A path in the container: its parent directory (resolved inside the root)
 // and its last name, which is not followed if it is a link.
@@ -82,7 +68,7 @@ Result<std::string> path_stat(const ContainerPath& p) {
   char mtime[64];
   strftime(mtime, sizeof mtime, "%Y-%m-%dT%H:%M:%SZ", &utc);
   Json doc = {{"name", p.name.empty() ? "." : p.name}, {"size", st.st_size}, {"mode", mode}, {"mtime", mtime}, {"linkTarget", link}};
-  return base64(doc.dump());
+  return base64_encode(doc.dump());
 }
 
 Result<void> archive_get(Request& request, ResponseWriter& response, Engine& engine, bool head) {

@@ -22,6 +22,8 @@ int daemon_main(int argc, char** argv) {
   std::string exec_root;
   app.add_option("--exec-root", exec_root, "root directory of state that ends at reboot (default /run/berth, or DATA_ROOT/run with --data-root)");
   app.add_option("--init-path", config.init_path, "static init binary for containers run with --init")->capture_default_str();
+  app.add_option("--insecure-registry", config.insecure_registries,
+                 "registry (HOST:PORT) that may be reached over plain HTTP or unverified TLS; loopback ones always may");
   app.set_version_flag("-v,--version", "berthd version 0.1.0");
   try {
     app.parse(argc, argv);
@@ -59,6 +61,7 @@ int daemon_main(int argc, char** argv) {
   add_container_routes(router, **engine);
   add_exec_routes(router, **engine);
   add_container_file_routes(router, **engine);
+  add_registry_routes(router, **engine);
   http::HttpServer server([&router](http::Request& rq, http::ResponseWriter& rs) { router.dispatch(rq, rs); },
                           {{"Api-Version", "1.43"}, {"Docker-Experimental", "false"}, {"Ostype", "linux"}});
   auto slash = socket.rfind('/');

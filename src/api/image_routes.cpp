@@ -21,18 +21,20 @@ namespace {
 
 using image::Image;
 
-std::vector<std::string> familiar_tags(const Image& image) {
-  std::vector<std::string> tags;
-  for (const auto& tag : image.tags)
-    if (auto ref = image::parse_reference(tag)) tags.push_back(ref->familiar());
-  return tags;
+std::vector<std::string> familiar(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& name : names)
+    if (auto ref = image::parse_reference(name)) out.push_back(ref->familiar());
+  return out;
 }
+
+std::vector<std::string> familiar_tags(const Image& image) { return familiar(image.tags); }
 
 Json summary(const Image& image) {
   const Json& config = image.config.value("config", Json::object());
   Json labels = config.contains("Labels") && config["Labels"].is_object() ? config["Labels"] : Json::object();
   return {{"Id", image.id},          {"ParentId", ""},           {"RepoTags", familiar_tags(image)},
-          {"RepoDigests", Json::array()}, {"Created", rfc3339_to_unix(image.created)}, {"Size", image.size},
+          {"RepoDigests", familiar(image.digests)}, {"Created", rfc3339_to_unix(image.created)}, {"Size", image.size},
           {"SharedSize", -1},        {"VirtualSize", image.size}, {"Labels", labels}, {"Containers", -1}};
 }
 
@@ -55,7 +57,7 @@ Json inspect(const Image& image, engine::Engine& engine) {
     if (auto path = engine.images().layer_path(*it)) lower += (lower.empty() ? "" : ":") + *path;
   return {{"Id", image.id},
           {"RepoTags", familiar_tags(image)},
-          {"RepoDigests", Json::array()},
+          {"RepoDigests", familiar(image.digests)},
           {"Parent", ""},
           {"Comment", c.value("comment", std::string())},
           {"Created", c.value("created", image.created)},
@@ -178,8 +180,7 @@ Result<std::vector<Image>> filtered(engine::Engine& engine, const Request& reque
 }
 
 Result<void> import_image(Request& request, ResponseWriter& response, engine::Engine& engine) {
-  if (!request.query_value("fromImage").empty())
-    return fail("pulling images from a registry is not supported yet", ENOSYS);
+  if (!request.query_value("fromImage").empty()) return pull_image(request, response, engine);
   std::string source = request.query_value("fromSrc");
   if (source.empty()) return fail("fromImage or fromSrc is required", EINVAL);
   // From a URL: downloaded to a temporary file first, then imported as a file.

@@ -11,6 +11,12 @@ void add_image_routes(Router& router, engine::Engine& engine);
 void add_container_routes(Router& router, engine::Engine& engine);
 void add_exec_routes(Router& router, engine::Engine& engine);
 void add_container_file_routes(Router& router, engine::Engine& engine);
+// /images/{name}/push, /images/search, /auth.
+void add_registry_routes(Router& router, engine::Engine& engine);
+
+// POST /images/create?fromImage=NAME[&tag=TAG|DIGEST]: a pull, streamed as
+// progress messages; without a tag, every tag of the repository.
+Result<void> pull_image(Request& request, ResponseWriter& response, engine::Engine& engine);
 
 // The images part of GET /system/df: {"LayersSize", "Images"}.
 Result<Json> disk_usage_images(engine::Engine& engine);

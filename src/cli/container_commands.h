@@ -13,6 +13,4 @@ void add_run_commands(CLI::App& app, CLI::App& container, Context& ctx);
 // cp, diff, export, commit.
 void add_file_commands(CLI::App& app, CLI::App& container, Context& ctx);
 
-Result<std::string> decode_base64(const std::string& text);
-
 }  // namespace berth::cli

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "base/base64.h"
 #include "base/file.h"
 #include "cli/container_commands.h"
 #include "cli/format.h"
@@ -160,7 +161,7 @@ Result<int> copy_to(const Context& ctx, const std::string& src, const std::strin
   if (head.status == 200) {
     auto stat_header = head.headers["x-docker-container-path-stat"];
     // The stat is base64 JSON; a directory's mode has bit 31 set.
-    dest_is_dir = !stat_header.empty() && TRY(parse_json(TRY(decode_base64(stat_header))))["mode"].get<uint32_t>() >> 31;
+    dest_is_dir = !stat_header.empty() && TRY(parse_json(TRY(base64_decode(stat_header))))["mode"].get<uint32_t>() >> 31;
   } else if (head.status != 404) {
     return std::unexpected(daemon_error(head));
   }
@@ -211,24 +212,6 @@ void add_cp(CLI::App* cmd, Context& ctx) {
 }
 
 }  // namespace
-
-Result<std::string> decode_base64(const std::string& text) {
-  static const std::string kTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    auto at = kTable.find(c);
-    if (at == std::string::npos) return fail("invalid base64", EINVAL);
-    bits = (bits << 6) | static_cast<uint32_t>(at);
-    if ((count += 6) >= 8) {
-      count -= 8;
-      out += static_cast<char>((bits >> count) & 0xff);
-    }
-  }
-  return out;
-}
 
 void add_file_commands(CLI::App& app, CLI::App& container, Context& ctx) {
   for (auto* parent : {&app, &container}) {

@@ -9,6 +9,7 @@
 
 #include "base/file.h"
 #include "cli/format.h"
+#include "cli/registry_commands.h"
 #include "image/reference.h"
 
 namespace berth::cli {
@@ -48,6 +49,11 @@ std::vector<Json> image_rows(const Json& images, bool no_trunc) {
       Json row = base;
       row["Repository"] = text.substr(0, colon);
       row["Tag"] = text.substr(colon + 1);
+      // The digest the image has in this repository, if it came from (or went to) a registry.
+      for (const auto& digest : image.value("RepoDigests", Json::array())) {
+        std::string name = digest.get<std::string>();
+        if (name.substr(0, name.find('@')) == row["Repository"]) row["Digest"] = name.substr(name.find('@') + 1);
+      }
       rows.push_back(row);
     }
   }
@@ -366,6 +372,7 @@ void add_image_commands(CLI::App& app, Context& ctx) {
   add_load(app.add_subcommand("load", "Load an image from a tar archive or STDIN"), ctx);
   add_load(image->add_subcommand("load", "Load an image from a tar archive or STDIN"), ctx);
   add_prune(image->add_subcommand("prune", "Remove unused images"), ctx);
+  add_registry_commands(app, *image, ctx);
 }
 
 }  // namespace berth::cli

@@ -10,6 +10,7 @@
 
 #include "cli/container_commands.h"
 #include "cli/create_options.h"
+#include "cli/registry_commands.h"
 #include "cli/streams.h"
 #include "engine/container.h"
 #include "image/reference.h"
@@ -40,14 +41,14 @@ Result<std::string> create_container(const Context& ctx, const CreateOptions& o)
   api::Client::Query query;
   if (!o.name.empty()) query.push_back({"name", o.name});
   auto response = TRY(ctx.client().request("POST", "/containers/create", query, body.dump(), "application/json"));
-  if (response.status >= 300) {
-    Error error = daemon_error(response);
-    if (response.status == 404 && error.message().find("No such image") != std::string::npos) {
-      auto ref = image::parse_reference(o.image);
-      std::cerr << "Unable to find image '" << (ref ? image::with_default_tag(*ref).familiar() : o.image) << "' locally\n";
-    }
-    return std::unexpected(error);
+  if (response.status == 404 && daemon_error(response).message().find("No such image") != std::string::npos) {
+    // As Docker's CLI does: pull the image, then create again.
+    auto ref = image::parse_reference(o.image);
+    std::cerr << "Unable to find image '" << (ref ? image::with_default_tag(*ref).familiar() : o.image) << "' locally\n";
+    TRY(pull_image(ctx, o.image, "", std::cerr));
+    response = TRY(ctx.client().request("POST", "/containers/create", query, body.dump(), "application/json"));
   }
+  if (response.status >= 300) return std::unexpected(daemon_error(response));
   auto doc = TRY(parse_json(response.body));
   for (const auto& warning : doc.value("Warnings", Json::array())) std::cerr << "WARNING: " << warning.get<std::string>() << "\n";
   return doc["Id"].get<std::string>();

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "engine/containers.h"
@@ -18,6 +19,7 @@ struct EngineConfig {
   std::string exec_root = "/run/berth";  // state that a reboot ends: shims, runtime state
   std::string binary_dir;                // where berth-shim and berth-runtime are; berthd's own by default
   std::string init_path = "/usr/bin/tini-static";  // run --init: a static init, mounted as /sbin/docker-init
+  std::vector<std::string> insecure_registries;    // HOST:PORT reachable over plain HTTP
 };
 
 class Engine {

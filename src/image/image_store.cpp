@@ -39,6 +39,15 @@ CREATE TABLE IF NOT EXISTS tags (
   name TEXT PRIMARY KEY,
   image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
 );
+CREATE TABLE IF NOT EXISTS blob_sources (
+  diff_id TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  seen INTEGER NOT NULL,
+  PRIMARY KEY (diff_id, repository)
+);
 )";
 
 std::string hex_of(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
@@ -200,7 +209,8 @@ Result<Image> ImageStore::load(const std::string& id) const {
   image.config = TRY(parse_json(TRY(content_.read(id))));
   auto tags = TRY(db_.prepare("SELECT name FROM tags WHERE image_id = ? ORDER BY name"));
   tags.bind(1, id);
-  while (TRY(tags.step())) image.tags.push_back(tags.text(0));
+  // Names with a digest share the table: a name is a tag or a digest, never both.
+  while (TRY(tags.step())) (tags.text(0).find('@') == std::string::npos ? image.tags : image.digests).push_back(tags.text(0));
   auto layers = TRY(db_.prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY position"));
   layers.bind(1, id);
   while (TRY(layers.step())) image.chain_ids.push_back(layers.text(0));
@@ -238,6 +248,27 @@ Result<void> ImageStore::tag(const std::string& image_id, const Reference& ref) 
   TRY(load(image_id));
   TRY(TRY(db_.prepare("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)")).bind(1, with_default_tag(ref).str()).bind(2, image_id).run());
   return {};
+}
+
+Result<void> ImageStore::add_digest(const std::string& image_id, const Reference& ref) {
+  if (ref.digest.empty()) return fail("add_digest: " + ref.str() + " has no digest", EINVAL);
+  Reference name = ref;
+  name.tag.clear();
+  return TRY(db_.prepare("INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)")).bind(1, name.str()).bind(2, image_id).run();
+}
+
+Result<void> ImageStore::add_blob_source(const std::string& diff_id, const BlobSource& source) {
+  auto insert = TRY(db_.prepare("INSERT OR REPLACE INTO blob_sources (diff_id, repository, digest, media_type, size, seen) "
+                                "VALUES (?, ?, ?, ?, ?, strftime('%s','now'))"));
+  return insert.bind(1, diff_id).bind(2, source.repository).bind(3, source.digest).bind(4, source.media_type).bind(5, source.size).run();
+}
+
+Result<std::vector<BlobSource>> ImageStore::blob_sources(const std::string& diff_id) const {
+  auto rows = TRY(db_.prepare("SELECT digest, media_type, size, repository FROM blob_sources WHERE diff_id = ? ORDER BY seen DESC"));
+  rows.bind(1, diff_id);
+  std::vector<BlobSource> out;
+  while (TRY(rows.step())) out.push_back({rows.text(0), rows.text(1), rows.integer(2), rows.text(3)});
+  return out;
 }
 
 Result<std::vector<RemoveEvent>> ImageStore::remove(std::string_view name, bool force, bool keep_image) {

@@ -21,9 +21,19 @@ struct Image {
   std::string id;  // sha256:… of the config
   Json config;
   std::vector<std::string> tags;  // full references: docker.io/library/busybox:latest
+  std::vector<std::string> digests;  // the manifests it was pulled or pushed as: localhost:5000/app@sha256:…
   std::vector<std::string> chain_ids;
   int64_t size = 0;  // bytes of all layers' content
   std::string created;
+};
+
+// A compressed blob a registry repository holds for a layer: a push finds
+// the layer there (or mounts it from there) without compressing it again.
+struct BlobSource {
+  std::string digest;
+  std::string media_type;
+  int64_t size = 0;
+  std::string repository;  // "localhost:5000/app"
 };
 
 struct ImportOptions {
@@ -59,6 +69,11 @@ class ImageStore {
   Result<Image> resolve(std::string_view name) const;
   Result<std::vector<Image>> list() const;
   Result<void> tag(const std::string& image_id, const Reference& ref);
+  // Records NAME@DIGEST (a reference with a digest) for the image.
+  Result<void> add_digest(const std::string& image_id, const Reference& ref);
+  Result<void> add_blob_source(const std::string& diff_id, const BlobSource& source);
+  // The blobs known for a layer, most recent first.
+  Result<std::vector<BlobSource>> blob_sources(const std::string& diff_id) const;
   // Untags or deletes as `docker rmi` does; force deletes an image with
   // several tags; keep_image only untags.
   Result<std::vector<RemoveEvent>> remove(std::string_view name, bool force, bool keep_image = false);

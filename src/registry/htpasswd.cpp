@@ -1,12 +1,12 @@
 #include "registry/htpasswd.h"
 
 #include <crypt.h>
-#include <openssl/evp.h>
 
 #include <cstring>
 #include <memory>
 #include <sstream>
 
+#include "base/base64.h"
 #include "base/file.h"
 
 namespace berth::registry {
@@ -39,18 +39,11 @@ bool Htpasswd::verify(const std::string& user, const std::string& password) cons
 
 std::optional<std::pair<std::string, std::string>> basic_credentials(const std::string& header) {
   if (!header.starts_with("Basic ")) return std::nullopt;
-  std::string encoded = header.substr(6);
-  if (encoded.empty() || encoded.size() % 4 != 0) return std::nullopt;
-  std::string decoded(encoded.size() / 4 * 3, '\0');
-  int n = ::EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()), reinterpret_cast<const unsigned char*>(encoded.data()),
-                            static_cast<int>(encoded.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  size_t size = static_cast<size_t>(n) - (encoded.ends_with("==") ? 2 : encoded.ends_with('=') ? 1 : 0);
-  decoded.resize(size);
-  auto colon = decoded.find(':');
+  auto decoded = base64_decode(std::string_view(header).substr(6));
+  if (!decoded) return std::nullopt;
+  auto colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;
-  return std::pair{decoded.substr(0, colon), decoded.substr(colon + 1)};
+  return std::pair{decoded->substr(0, colon), decoded->substr(colon + 1)};
 }
 
 }  // namespace berth::registry

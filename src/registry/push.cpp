@@ -1,0 +1,258 @@
+#include "registry/push.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+
+#include "base/digest.h"
+#include "base/file.h"
+
+namespace berth::registry {
+
+namespace {
+
+using image::Reference;
+
+struct Compressed {
+  std::string path;
+  std::string digest;
+  int64_t size = 0;
+};
+
+// gzip of a stored layer into a file of dir. zlib's header carries no time,
+// so the same layer compresses to the same digest every time. Level 1:
+// layers go to registries on the local network far more than over slow
+// links, where the time saved compressing outweighs the larger blob.
+Result<Compressed> gzip_layer(const std::string& source, const std::string& dir) {
+  auto in = TRY(open_file(source, O_RDONLY));
+  Compressed out{dir + "/" + random_hex(16) + ".gz"};
+  auto file = TRY(open_file(out.path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  bool complete = false;
+  ScopeGuard remove([&] {
+    if (!complete) ::unlink(out.path.c_str());
+  });
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return fail("gzip: cannot initialise zlib");
+  ScopeGuard end([&] { deflateEnd(&z); });
+  Sha256 hash;
+  std::string input(1 << 20, '\0'), output(1 << 20, '\0');
+  for (bool done = false; !done;) {
+    ssize_t n = ::read(in.get(), input.data(), input.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno("read " + source);
+    done = n == 0;
+    z.next_in = reinterpret_cast<Bytef*>(input.data());
+    z.avail_in = static_cast<uInt>(n);
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(output.data());
+      z.avail_out = static_cast<uInt>(output.size());
+      if (deflate(&z, done ? Z_FINISH : Z_NO_FLUSH) == Z_STREAM_ERROR) return fail("gzip: zlib stream error");
+      std::string_view piece(output.data(), output.size() - z.avail_out);
+      TRY(write_all(file.get(), piece));
+      hash.update(piece);
+      out.size += static_cast<int64_t>(piece.size());
+    } while (z.avail_out == 0);
+  }
+  out.digest = hash.finish();
+  complete = true;
+  return out;
+}
+
+std::string with_query(const std::string& location, const std::string& query) {
+  return location + (location.find('?') == std::string::npos ? "?" : "&") + query;
+}
+
+class LayerPusher {
+ public:
+  LayerPusher(Session& session, image::ImageStore& store, const Reference& ref, const PushOptions& options, Progress& progress)
+      : session_(session), store_(store), ref_(ref), options_(options), progress_(progress), scope_(repository_scope(ref.path, true)) {}
+
+  // Makes the blob for diff_id present in the repository; returns its descriptor.
+  Result<Descriptor> push_layer(const std::string& diff_id, const std::atomic<bool>& cancelled) {
+    std::string id = short_digest(diff_id);
+    std::vector<image::BlobSource> sources;
+    {
+      std::lock_guard lock(*options_.store_lock);
+      sources = TRY(store_.blob_sources(diff_id));
+    }
+    std::string prefix = ref_.domain + "/";
+    for (const auto& source : sources) {
+      if (!source.repository.starts_with(prefix)) continue;
+      Descriptor d{.media_type = source.media_type, .digest = source.digest, .size = source.size};
+      if (TRY(exists(source.digest))) {
+        progress_.item(id, "Layer already exists");
+        return record(diff_id, d);
+      }
+      std::string from = source.repository.substr(prefix.size());
+      if (from != ref_.path && TRY(mount(source.digest, from))) {
+        progress_.item(id, "Mounted from " + Reference{ref_.domain, from, "", ""}.familiar_name());
+        return record(diff_id, d);
+      }
+    }
+    if (cancelled) return fail("cancelled", ECANCELED);
+    Compressed blob = TRY(gzip_layer(store_.content().path(diff_id), options_.work_dir));
+    ScopeGuard remove([&] { ::unlink(blob.path.c_str()); });
+    Descriptor d{.media_type = kDockerLayerGzip, .digest = blob.digest, .size = blob.size};
+    if (TRY(exists(blob.digest))) {
+      progress_.item(id, "Layer already exists");
+      return record(diff_id, d);
+    }
+    auto file = TRY(open_file(blob.path, O_RDONLY));
+    TRY(upload(blob.digest, file.get(), static_cast<uint64_t>(blob.size), id));
+    progress_.item(id, "Pushed");
+    return record(diff_id, d);
+  }
+
+  // The config (small, from memory): uploaded unless there.
+  Result<void> push_config(const std::string& digest, const std::string& path) {
+    if (TRY(exists(digest))) return {};
+    auto file = TRY(open_file(path, O_RDONLY));
+    struct stat st {};
+    if (::fstat(file.get(), &st) != 0) return fail_errno("stat " + path);
+    return upload(digest, file.get(), static_cast<uint64_t>(st.st_size), "");
+  }
+
+ private:
+  Result<bool> exists(const std::string& digest) {
+    HttpRequest request{.method = "HEAD", .url = "/v2/" + ref_.path + "/blobs/" + digest};
+    request.head = true;
+    auto response = TRY(session_.send(std::move(request), scope_));
+    if (response.status == 200) return true;
+    if (response.status == 404) return false;
+    return fail(registry_error(response), response.status == 401 || response.status == 403 ? EACCES : EIO);
+  }
+
+  // A cross-repository mount; false when the registry would rather have an
+  // upload (it then opened one, which is cancelled).
+  Result<bool> mount(const std::string& digest, const std::string& from) {
+    HttpRequest request{.method = "POST", .url = "/v2/" + ref_.path + "/blobs/uploads/?mount=" + digest + "&from=" + from};
+    auto response = TRY(session_.send(std::move(request), scope_ + " " + repository_scope(from, false)));
+    if (response.status == 201) return true;
+    if (response.status == 202 && !response.header("location").empty())
+      (void)session_.send({.method = "DELETE", .url = response.header("location")}, scope_);
+    return false;
+  }
+
+  Result<std::string> location_of(const HttpResponse& response, const char* what) {
+    std::string location = response.header("location");
+    if (location.empty()) return fail(std::string(what) + ": the registry gave no Location", EPROTO);
+    return location;
+  }
+
+  // POST, then one PUT with the whole blob, or PATCHes of chunk_size and
+  // an empty PUT for a large one.
+  Result<void> upload(const std::string& digest, int fd, uint64_t size, const std::string& id) {
+    auto started = TRY(session_.send({.method = "POST", .url = "/v2/" + ref_.path + "/blobs/uploads/"}, scope_));
+    if (started.status != 202) return fail("start upload of " + digest + ": " + registry_error(started), started.status == 401 ? EACCES : EIO);
+    std::string location = TRY(location_of(started, "start upload"));
+    auto report = [&, id](uint64_t base) {
+      return [&, id, base](uint64_t sent) {
+        if (!id.empty()) progress_.bytes(id, "Pushing", static_cast<int64_t>(base + sent), static_cast<int64_t>(size));
+      };
+    };
+    uint64_t offset = 0;
+    bool chunked = size > options_.chunk_size;
+    while (chunked && offset < size) {
+      uint64_t length = std::min(options_.chunk_size, size - offset);
+      HttpRequest patch{.method = "PATCH", .url = location};
+      patch.headers = {"Content-Type: application/octet-stream",
+                       "Content-Range: " + std::to_string(offset) + "-" + std::to_string(offset + length - 1)};
+      patch.body_fd = fd;
+      patch.body_offset = offset;
+      patch.body_length = length;
+      patch.on_sent = report(offset);
+      auto response = TRY(session_.send(std::move(patch), scope_));
+      if (response.status != 202) return fail("upload of " + digest + ": " + registry_error(response), EIO);
+      location = TRY(location_of(response, "upload chunk"));
+      offset += length;
+    }
+    HttpRequest put{.method = "PUT", .url = with_query(location, "digest=" + digest)};
+    put.headers = {"Content-Type: application/octet-stream"};
+    if (!chunked) {
+      put.body_fd = fd;
+      put.body_length = size;
+      put.on_sent = report(0);
+    }
+    auto response = TRY(session_.send(std::move(put), scope_));
+    if (response.status != 201) return fail("upload of " + digest + ": " + registry_error(response), EIO);
+    return {};
+  }
+
+  Result<Descriptor> record(const std::string& diff_id, const Descriptor& d) {
+    std::lock_guard lock(*options_.store_lock);
+    TRY(store_.add_blob_source(diff_id, {d.digest, d.media_type, d.size, ref_.name()}));
+    return d;
+  }
+
+  Session& session_;
+  image::ImageStore& store_;
+  const Reference& ref_;
+  const PushOptions& options_;
+  Progress& progress_;
+  std::string scope_;
+};
+
+}  // namespace
+
+Result<PushResult> push(Session& session, image::ImageStore& store, const Reference& ref, const PushOptions& options, Progress& progress) {
+  image::Image image;
+  {
+    std::lock_guard lock(*options.store_lock);
+    auto found = store.resolve(ref.str());
+    if (!found) return fail("An image does not exist locally with the tag: " + Reference{ref.domain, ref.path, "", ""}.familiar_name(), ENOENT);
+    image = *found;
+  }
+  std::vector<std::string> diff_ids;
+  for (const auto& d : image.config["rootfs"]["diff_ids"]) diff_ids.push_back(d.get<std::string>());
+  TRY(make_dirs(options.work_dir, 0700));
+  // Docker lists the top layer first.
+  for (auto it = diff_ids.rbegin(); it != diff_ids.rend(); ++it) progress.item(short_digest(*it), "Preparing");
+
+  LayerPusher pusher(session, store, ref, options, progress);
+  std::vector<Descriptor> layers(diff_ids.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> cancelled{false};
+  std::mutex error_mutex;
+  std::optional<Error> first_error;
+  auto worker = [&] {
+    for (size_t i; !cancelled && (i = next++) < diff_ids.size();) {
+      auto pushed = pusher.push_layer(diff_ids[i], cancelled);
+      if (pushed) {
+        layers[i] = *pushed;
+        continue;
+      }
+      std::lock_guard lock(error_mutex);
+      if (!first_error) first_error = pushed.error();
+      cancelled = true;
+    }
+  };
+  size_t count = std::min<size_t>(std::max(options.max_uploads, 1), diff_ids.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < count; ++i) threads.emplace_back(worker);
+  worker();
+  for (auto& thread : threads) thread.join();
+  if (first_error) return std::unexpected(*first_error);
+
+  std::string config_path = store.content().path(image.id);
+  TRY(pusher.push_config(image.id, config_path));
+  struct stat st {};
+  if (::stat(config_path.c_str(), &st) != 0) return fail_errno("stat " + config_path);
+  std::string manifest = docker_manifest({.media_type = kDockerConfig, .digest = image.id, .size = st.st_size}, layers);
+  HttpRequest put{.method = "PUT", .url = "/v2/" + ref.path + "/manifests/" + ref.tag, .body = manifest};
+  put.headers = {std::string("Content-Type: ") + kDockerManifest};
+  auto response = TRY(session.send(std::move(put), repository_scope(ref.path, true)));
+  if (response.status != 201) return fail(registry_error(response), response.status == 401 || response.status == 403 ? EACCES : EIO);
+  PushResult result{sha256_digest(manifest), static_cast<int64_t>(manifest.size())};
+  Reference by_digest = ref;
+  by_digest.tag.clear();
+  by_digest.digest = result.digest;
+  std::lock_guard lock(*options.store_lock);
+  TRY(store.add_digest(image.id, by_digest));
+  return result;
+}
+
+}  // namespace berth::registry
