@@ -149,17 +149,19 @@ Result<std::vector<Image>> filtered(engine::Engine& engine, const Request& reque
       if (dangling != (v == "true" || v == "1")) continue;
     }
     if (filters.contains("reference")) {
-      // Only the matching tags are shown, as Docker does.
-      std::erase_if(image.tags, [&](const std::string& full) {
+      // Only the matching tags (and digests) are shown, as Docker does.
+      auto unmatched = [&](const std::string& full) {
         auto ref = image::parse_reference(full);
-        std::string tag = ref ? ref->familiar() : full;
-        std::string name = tag.substr(0, tag.rfind(':'));
+        std::string shown = ref ? ref->familiar() : full;
+        std::string name = ref ? ref->familiar_name() : full;
         for (const auto& pattern : filters["reference"])
-          if (fnmatch(pattern.c_str(), tag.c_str(), FNM_PATHNAME) == 0 || fnmatch(pattern.c_str(), name.c_str(), FNM_PATHNAME) == 0)
+          if (fnmatch(pattern.c_str(), shown.c_str(), FNM_PATHNAME) == 0 || fnmatch(pattern.c_str(), name.c_str(), FNM_PATHNAME) == 0)
             return false;
         return true;
-      });
-      if (image.tags.empty()) continue;
+      };
+      std::erase_if(image.tags, unmatched);
+      std::erase_if(image.digests, unmatched);
+      if (image.tags.empty() && image.digests.empty()) continue;
     }
     int64_t created = rfc3339_to_unix(image.created);
     if (before && created >= *before) continue;

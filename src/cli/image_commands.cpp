@@ -37,10 +37,17 @@ std::vector<Json> image_rows(const Json& images, bool no_trunc) {
                  {"Containers", "N/A"}};
     const Json& tags = image["RepoTags"];
     if (tags.empty() || (tags.size() == 1 && tags[0] == "<none>:<none>")) {
-      Json row = base;
-      row["Repository"] = "<none>";
-      row["Tag"] = "<none>";
-      rows.push_back(row);
+      // Pulled by digest only: the repository, without a tag.
+      std::vector<std::string> names;
+      for (const auto& digest : image.value("RepoDigests", Json::array())) names.push_back(digest.get<std::string>());
+      if (names.empty()) names.push_back("<none>@<none>");
+      for (const auto& name : names) {
+        Json row = base;
+        row["Repository"] = name.substr(0, name.find('@'));
+        row["Tag"] = "<none>";
+        row["Digest"] = name.substr(name.find('@') + 1);
+        rows.push_back(row);
+      }
       continue;
     }
     for (const auto& tag : tags) {
