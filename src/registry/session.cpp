@@ -59,6 +59,9 @@ std::string registry_error(const HttpResponse& response) {
     }
     return text;
   }
+  // Token servers (Docker Hub's) say why in "details".
+  if (response.status == 401 && body && body->is_object() && body->contains("details") && (*body)["details"].is_string())
+    return "unauthorized: " + (*body)["details"].get<std::string>();
   if (response.status == 401) return "unauthorized: authentication required";
   return status_text(response.status);
 }

@@ -1,6 +1,7 @@
 """pull, push, login, logout and search against berth-registry on loopback,
 as a user runs them: images built locally, pushed, removed, pulled back."""
 
+import base64
 import hashlib
 import http.client
 import http.server
@@ -9,7 +10,9 @@ import os
 import socket
 import stat
 import threading
+import urllib.parse
 import urllib.request
+import uuid
 
 import pytest
 
@@ -320,3 +323,92 @@ def test_search_finds_a_pushed_repository(busybox, registry):
     assert busybox.berth("search", "--filter", "is-official=true", f"{registry.address}/findme", check=True).stdout.count("\n") == 1
     bad = busybox.berth("search", "--limit", "1000", f"{registry.address}/findme")
     assert bad.returncode == 1 and "limit 1000 is outside the range of [1, 100]" in bad.stderr
+
+
+class TokenAuthProxy:
+    """A registry behind the bearer token flow, as Docker Hub runs it: /v2/
+    answers 401 with a Bearer challenge, /token trades Basic credentials for a
+    token scoped to what was asked, and every request needs one."""
+
+    def __init__(self, upstream, username, password):
+        proxy = self
+        self.token_requests = []
+        self.tokens = {}  # token → scopes
+        expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def handle_request(self):
+                url = urllib.parse.urlsplit(self.path)
+                if url.path == "/token":
+                    query = urllib.parse.parse_qs(url.query)
+                    proxy.token_requests.append(query.get("scope", []))
+                    if self.headers.get("Authorization") != expected:
+                        return self.reply(401, b'{"details":"incorrect username or password"}')
+                    token = uuid.uuid4().hex
+                    proxy.tokens[token] = query.get("scope", [])
+                    return self.reply(200, json.dumps({"token": token}).encode(), [("Content-Type", "application/json")])
+                auth = self.headers.get("Authorization", "")
+                if not auth.startswith("Bearer ") or auth[7:] not in proxy.tokens:
+                    challenge = f'Bearer realm="http://{proxy.address}/token",service="test-registry"'
+                    body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}'
+                    return self.reply(401, body, [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                connection = http.client.HTTPConnection(upstream)
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "range", "content-type", "content-range")}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                kept = [(k, v) for k, v in response.getheaders() if k.lower() not in ("connection", "transfer-encoding", "content-length")]
+                self.reply(response.status, data, kept)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_request
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_bearer_token_flow(busybox, registry):
+    proxy = TokenAuthProxy(registry.address, "bob", "hunter2")
+    try:
+        name = f"{proxy.address}/team/app:v1"
+        busybox.berth("tag", "busybox", name, check=True)
+        wrong = busybox.berth("login", "-u", "bob", "--password-stdin", proxy.address, input="nope\n")
+        assert wrong.returncode == 1 and "Error response from daemon" in wrong.stderr and "nope" not in wrong.stderr
+        busybox.berth("login", "-u", "bob", "--password-stdin", proxy.address, input="hunter2\n", check=True)
+
+        proxy.token_requests.clear()
+        busybox.berth("push", name, check=True)
+        # One token for the whole push, scoped to pull and push of the repository.
+        assert proxy.token_requests == [["repository:team/app:pull,push"]]
+        busybox.berth("rmi", name, check=True)
+        proxy.token_requests.clear()
+        busybox.berth("pull", name, check=True)
+        assert proxy.token_requests == [["repository:team/app:pull"]]
+        assert busybox.inspect(name, "{{.Id}}") == busybox.inspect("busybox", "{{.Id}}")
+
+        busybox.berth("logout", proxy.address, check=True)
+        busybox.berth("rmi", name, check=True)
+        anonymous = busybox.berth("pull", name)
+        assert anonymous.returncode == 1 and "pull access denied" in anonymous.stderr
+    finally:
+        proxy.close()
