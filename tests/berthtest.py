@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -114,6 +115,37 @@ class Registry:
 
     def url(self, path):
         return f"{'https' if self.tls else 'http'}://{self.address}{path}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DistributionRegistry:
+    """Debian's docker-registry with a config of its own on a free port."""
+
+    def __init__(self, root: Path):
+        self.root, self.port, self.process = root, free_port(), None
+
+    def start(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        config = self.root / "config.yml"
+        config.write_text(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {self.root}/data\n"
+                          f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{self.port}\n")
+        self.process = subprocess.Popen([shutil.which("docker-registry"), "serve", str(config)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: subprocess.run(["curl", "-sf", f"http://{self.address}/v2/"], capture_output=True).returncode == 0)
+        return self
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
 
 
 def wait_for(condition, timeout=10.0, interval=0.02):

@@ -89,7 +89,7 @@ class LayerPusher {
       }
       std::string from = source.repository.substr(prefix.size());
       if (from != ref_.path && TRY(mount(source.digest, from))) {
-        progress_.item(id, "Mounted from " + Reference{ref_.domain, from, "", ""}.familiar_name());
+        progress_.item(id, "Mounted from " + from);
         return record(diff_id, d);
       }
     }

@@ -24,7 +24,7 @@ def test_containers_run_returns_the_output(client):
     with pytest.raises(docker.errors.ContainerError) as failed:
         client.containers.run("busybox", ["sh", "-c", "exit 3"], remove=True)
     assert failed.value.exit_status == 3
-    # docker-py pulls an image it does not find; pulling comes with the registry work.
+    # docker-py pulls an image it does not find; Docker Hub is out of reach here.
     with pytest.raises(docker.errors.APIError):
         client.containers.run("nosuchimage", "true")
     assert client.containers.list(all=True) == []
