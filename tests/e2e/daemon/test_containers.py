@@ -23,10 +23,11 @@ def test_run_of_a_missing_command_or_image(busybox):
     r = busybox.berth("run", "--rm", "busybox", "nonexistent-command")
     assert r.returncode == 127
     assert 'exec: "nonexistent-command": executable file not found in $PATH' in r.stderr
-    r = busybox.berth("run", "nosuchimage")
+    # A missing image is pulled first; from a registry that is not there, that fails.
+    r = busybox.berth("run", "127.0.0.1:9/nosuchimage")
     assert r.returncode == 125
-    assert "Unable to find image 'nosuchimage:latest' locally" in r.stderr
-    assert "No such image: nosuchimage" in r.stderr
+    assert "Unable to find image '127.0.0.1:9/nosuchimage:latest' locally" in r.stderr
+    assert "Failed to connect to 127.0.0.1 port 9" in r.stderr
 
 
 def test_bad_flags_are_refused_and_create_nothing(busybox):
