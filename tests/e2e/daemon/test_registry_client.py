@@ -333,6 +333,7 @@ class TokenAuthProxy:
     def __init__(self, upstream, username, password):
         proxy = self
         self.token_requests = []
+        self.requests = []  # (method, path) sent on to the registry
         self.tokens = {}  # token → scopes
         expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
@@ -366,6 +367,7 @@ class TokenAuthProxy:
                     challenge = f'Bearer realm="http://{proxy.address}/token",service="test-registry"'
                     body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}'
                     return self.reply(401, body, [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
+                proxy.requests.append((self.command, url.path))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 connection = http.client.HTTPConnection(upstream)
@@ -410,5 +412,22 @@ def test_bearer_token_flow(busybox, registry):
         busybox.berth("rmi", name, check=True)
         anonymous = busybox.berth("pull", name)
         assert anonymous.returncode == 1 and "pull access denied" in anonymous.stderr
+    finally:
+        proxy.close()
+
+
+def test_a_large_layer_goes_up_in_chunks(busybox, registry):
+    proxy = TokenAuthProxy(registry.address, "bob", "hunter2")
+    try:
+        busybox.berth("login", "-u", "bob", "--password-stdin", proxy.address, input="hunter2\n", check=True)
+        name = f"{proxy.address}/large:v1"
+        image_id = make_image(busybox, name, "head -c 70000000 /dev/urandom > /large")
+        busybox.berth("push", name, check=True)
+        # Larger than 64 MiB: two PATCHes, then the PUT that closes the upload.
+        patches = [path for method, path in proxy.requests if method == "PATCH"]
+        assert len(patches) == 2 and all(p.startswith("/v2/large/blobs/uploads/") for p in patches)
+        busybox.berth("rmi", name, check=True)
+        busybox.berth("pull", name, check=True)
+        assert busybox.inspect(name, "{{.Id}}") == image_id
     finally:
         proxy.close()
