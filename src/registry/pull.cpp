@@ -6,11 +6,10 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <optional>
-#include <thread>
 
 #include "base/digest.h"
 #include "base/file.h"
+#include "registry/parallel.h"
 
 namespace berth::registry {
 
@@ -164,35 +163,6 @@ Result<void> fetch_layer(Session& session, image::ImageStore& store, const std::
   return {};
 }
 
-// Runs fetch_layer for the layers missing, at most max_downloads at a
-// time; the first error stops the others.
-Result<void> fetch_layers(Session& session, image::ImageStore& store, const std::string& path, const Manifest& manifest,
-                          const std::vector<std::string>& diff_ids, const std::vector<size_t>& missing, const PullOptions& options,
-                          Progress& progress) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> cancelled{false};
-  std::mutex error_mutex;
-  std::optional<Error> first_error;
-  auto worker = [&] {
-    for (size_t n; !cancelled && (n = next++) < missing.size();) {
-      size_t i = missing[n];
-      auto done = fetch_layer(session, store, path, manifest.layers[i], diff_ids[i], options, progress, cancelled);
-      if (!done) {
-        std::lock_guard lock(error_mutex);
-        if (!first_error) first_error = done.error();
-        cancelled = true;
-      }
-    }
-  };
-  size_t count = std::min<size_t>(std::max(options.max_downloads, 1), missing.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < count; ++i) threads.emplace_back(worker);
-  if (count > 0) worker();
-  for (auto& thread : threads) thread.join();
-  if (first_error) return std::unexpected(*first_error);
-  return {};
-}
-
 }  // namespace
 
 Result<PullResult> pull(Session& session, image::ImageStore& store, const Reference& ref, const PullOptions& options, Progress& progress) {
@@ -252,7 +222,10 @@ Result<PullResult> pull(Session& session, image::ImageStore& store, const Refere
     if (!stored) missing.push_back(i);
   }
   TRY(make_dirs(options.download_dir, 0700));
-  TRY(fetch_layers(session, store, ref.path, manifest, diff_ids, missing, options, progress));
+  TRY(for_each_parallel(missing.size(), options.max_downloads, [&](size_t n, const std::atomic<bool>& cancelled) {
+    size_t i = missing[n];
+    return fetch_layer(session, store, ref.path, manifest.layers[i], diff_ids[i], options, progress, cancelled);
+  }));
 
   std::lock_guard lock(*options.store_lock);
   std::vector<Reference> tags;

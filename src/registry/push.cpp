@@ -5,11 +5,10 @@
 #include <zlib.h>
 
 #include <atomic>
-#include <optional>
-#include <thread>
 
 #include "base/digest.h"
 #include "base/file.h"
+#include "registry/parallel.h"
 
 namespace berth::registry {
 
@@ -241,28 +240,10 @@ Result<PushResult> push(Session& session, image::ImageStore& store, const Refere
 
   LayerPusher pusher(session, store, ref, options, progress);
   std::vector<Descriptor> layers(diff_ids.size());
-  std::atomic<size_t> next{0};
-  std::atomic<bool> cancelled{false};
-  std::mutex error_mutex;
-  std::optional<Error> first_error;
-  auto worker = [&] {
-    for (size_t i; !cancelled && (i = next++) < diff_ids.size();) {
-      auto pushed = pusher.push_layer(diff_ids[i], cancelled);
-      if (pushed) {
-        layers[i] = *pushed;
-        continue;
-      }
-      std::lock_guard lock(error_mutex);
-      if (!first_error) first_error = pushed.error();
-      cancelled = true;
-    }
-  };
-  size_t count = std::min<size_t>(std::max(options.max_uploads, 1), diff_ids.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < count; ++i) threads.emplace_back(worker);
-  worker();
-  for (auto& thread : threads) thread.join();
-  if (first_error) return std::unexpected(*first_error);
+  TRY(for_each_parallel(diff_ids.size(), options.max_uploads, [&](size_t i, const std::atomic<bool>& cancelled) -> Result<void> {
+    layers[i] = TRY(pusher.push_layer(diff_ids[i], cancelled));
+    return {};
+  }));
 
   std::string config_path = store.content().path(image.id);
   TRY(pusher.push_config(image.id, config_path));
