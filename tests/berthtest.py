@@ -117,6 +117,14 @@ class Registry:
         return f"{'https' if self.tls else 'http'}://{self.address}{path}"
 
 
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1, and its key."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

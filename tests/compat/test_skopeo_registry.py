@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from berthtest import Daemon, Registry
+from berthtest import Daemon, Registry, make_certificate
 
 SKOPEO = shutil.which("skopeo")
 pytestmark = pytest.mark.skipif(not SKOPEO, reason="skopeo is not installed (scripts/setup-compat)")
@@ -60,9 +60,7 @@ def test_skopeo_with_basic_auth(tmp_path):
 
 
 def test_skopeo_over_tls_verifies_the_certificate(tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    cert, key = make_certificate(tmp_path)
     (tmp_path / "certs.d").mkdir()
     (tmp_path / "certs.d" / "ca.crt").write_bytes(cert.read_bytes())
     daemon = Daemon(tmp_path / "berthd").start()

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from berthtest import BIN, Registry
+from berthtest import Registry, make_certificate
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -431,3 +431,17 @@ def test_a_large_layer_goes_up_in_chunks(busybox, registry):
         assert busybox.inspect(name, "{{.Id}}") == image_id
     finally:
         proxy.close()
+
+
+def test_push_and_pull_over_tls(busybox, tmp_path):
+    # A loopback registry may present a certificate nobody signed, as Docker allows.
+    reg = Registry(tmp_path / "tlsreg", tls=make_certificate(tmp_path)).start()
+    try:
+        name = f"{reg.address}/secure:v1"
+        busybox.berth("tag", "busybox", name, check=True)
+        busybox.berth("push", name, check=True)
+        busybox.berth("rmi", name, check=True)
+        busybox.berth("pull", name, check=True)
+        assert busybox.inspect(name, "{{.Id}}") == busybox.inspect("busybox", "{{.Id}}")
+    finally:
+        reg.stop()

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from berthtest import BIN, Registry
+from berthtest import BIN, Registry, make_certificate
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -227,14 +227,6 @@ def test_search_finds_repositories_by_name(registry):
     assert [r["name"] for r in found["results"]] == ["team/db", "team/web"]
     assert json.loads(call(registry, "GET", "/v1/search?q=team&n=1")[2])["num_results"] == 1
     assert call(registry, "GET", "/v1/search?q=team&n=0")[0] == 400
-
-
-def make_certificate(directory):
-    """A self-signed certificate for 127.0.0.1, and its key."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    return cert, key
 
 
 def test_tls_with_a_certificate_and_key(tmp_path):
