@@ -43,15 +43,6 @@ registry::Credentials request_credentials(const Request& request) {
   return doc ? credentials_from(*doc) : registry::Credentials{};
 }
 
-// "https://index.docker.io/v1/", "http://localhost:5000/" → the domain of references.
-std::string server_domain(std::string address) {
-  for (const char* scheme : {"https://", "http://"})
-    if (address.starts_with(scheme)) address = address.substr(std::string_view(scheme).size());
-  address = address.substr(0, address.find('/'));
-  if (address.empty() || address == "index.docker.io" || address == "registry-1.docker.io") return "docker.io";
-  return address;
-}
-
 std::unique_ptr<registry::Session> session_for(engine::Engine& engine, const std::string& domain, registry::Credentials credentials) {
   const auto& insecure = engine.config().insecure_registries;
   bool allowed = std::ranges::find(insecure, domain) != insecure.end();
@@ -186,7 +177,7 @@ Result<void> auth(Request& request, ResponseWriter& response, engine::Engine& en
   Json body = TRY(read_json_body(request));
   registry::Credentials credentials = credentials_from(body);
   std::string address = body.value("serveraddress", "");
-  auto session = session_for(engine, server_domain(address), std::move(credentials));
+  auto session = session_for(engine, registry::registry_domain(address), std::move(credentials));
   if (auto ok = session->login(); !ok) {
     Error error = ok.error();
     if (error.code() == EACCES) return response.json(401, {{"message", error.message()}});

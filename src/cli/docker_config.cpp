@@ -5,6 +5,7 @@
 #include "base/base64.h"
 #include "base/file.h"
 #include "base/json.h"
+#include "registry/session.h"
 
 namespace berth::cli {
 
@@ -21,20 +22,11 @@ Result<Json> load_config() {
 // The "auths" key naming domain, however it was spelled ("http://host:port", "host:port/").
 std::optional<std::string> find_key(const Json& auths, const std::string& domain) {
   for (const auto& [key, value] : auths.items())
-    if (registry_domain(key) == domain) return key;
+    if (registry::registry_domain(key) == domain) return key;
   return std::nullopt;
 }
 
 }  // namespace
-
-std::string registry_domain(const std::string& server) {
-  std::string s = server;
-  for (const char* scheme : {"https://", "http://"})
-    if (s.starts_with(scheme)) s = s.substr(std::string_view(scheme).size());
-  s = s.substr(0, s.find('/'));
-  if (s.empty() || s == "index.docker.io" || s == "registry-1.docker.io" || s == "docker.io") return "docker.io";
-  return s;
-}
 
 std::string auth_key(const std::string& domain) { return domain == "docker.io" ? "https://index.docker.io/v1/" : domain; }
 

@@ -18,9 +18,6 @@ struct StoredAuth {
 // The key of a registry in "auths": Docker Hub's is "https://index.docker.io/v1/".
 std::string auth_key(const std::string& domain);
 
-// The domain a `login`/`logout` argument names ("http://localhost:5000/" → "localhost:5000").
-std::string registry_domain(const std::string& server);
-
 std::string docker_config_path();
 
 Result<std::optional<StoredAuth>> load_auth(const std::string& domain);

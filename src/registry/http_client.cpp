@@ -86,6 +86,13 @@ std::string HttpResponse::header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
+std::string url_escape(const std::string& text) {
+  char* escaped = curl_easy_escape(nullptr, text.c_str(), static_cast<int>(text.size()));
+  std::string out = escaped ? escaped : "";
+  curl_free(escaped);
+  return out;
+}
+
 std::string method_title(std::string_view method) {
   std::string title(method);
   std::ranges::transform(title.begin() + 1, title.end(), title.begin() + 1, ::tolower);

@@ -44,6 +44,9 @@ struct HttpResponse {
 // Get "https://…/v2/": …. HTTP error statuses are responses, not errors.
 Result<HttpResponse> perform(const HttpRequest& request);
 
+// %-escapes a query parameter's value.
+std::string url_escape(const std::string& text);
+
 // "Get", "Head", "Put"… as Go names the method in its errors.
 std::string method_title(std::string_view method);
 

@@ -200,7 +200,6 @@ Result<PullResult> pull(Session& session, image::ImageStore& store, const Refere
     if (layer.foreign) return fail("layer " + layer.digest + " is a foreign layer (it lives outside the registry): not supported", ENOTSUP);
   for (const auto& d : diff_ids) TRY(validate_digest(d));
 
-  Reference name = ref;  // what the image is stored as: the tag, or name@digest
   Reference by_digest = ref;
   by_digest.tag.clear();
   by_digest.digest = result.digest;

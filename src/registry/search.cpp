@@ -1,14 +1,9 @@
 #include "registry/search.h"
 
-#include <curl/curl.h>
-
 namespace berth::registry {
 
 Result<Json> search(Session& session, const std::string& term, int limit) {
-  char* escaped = curl_easy_escape(nullptr, term.c_str(), static_cast<int>(term.size()));
-  std::string query = escaped ? escaped : "";
-  curl_free(escaped);
-  HttpRequest request{.url = "/v1/search?q=" + query + "&n=" + std::to_string(limit)};
+  HttpRequest request{.url = "/v1/search?q=" + url_escape(term) + "&n=" + std::to_string(limit)};
   auto response = TRY(session.send(std::move(request), ""));
   if (response.status != 200) return fail("Unexpected status code " + std::to_string(response.status), EIO);
   auto doc = parse_json(response.body);

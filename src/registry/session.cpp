@@ -1,7 +1,6 @@
 #include "registry/session.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 
 #include <algorithm>
 
@@ -28,14 +27,17 @@ std::string status_text(int status) {
   }
 }
 
-std::string escape(const std::string& text) {
-  char* escaped = curl_easy_escape(nullptr, text.c_str(), static_cast<int>(text.size()));
-  std::string out = escaped ? escaped : "";
-  curl_free(escaped);
-  return out;
-}
 
 }  // namespace
+
+std::string registry_domain(const std::string& server) {
+  std::string s = server;
+  for (const char* scheme : {"https://", "http://"})
+    if (s.starts_with(scheme)) s = s.substr(std::string_view(scheme).size());
+  s = s.substr(0, s.find('/'));
+  if (s.empty() || s == "index.docker.io" || s == "registry-1.docker.io") return "docker.io";
+  return s;
+}
 
 bool is_loopback_registry(const std::string& domain) {
   std::string host = domain;
@@ -152,11 +154,11 @@ Result<std::string> Session::token(const std::string& scope, bool renew) {
   std::string realm = challenge_["realm"];
   if (realm.empty()) return fail("the registry's bearer challenge has no realm", EPROTO);
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
-  if (!challenge_["service"].empty()) url += "service=" + escape(challenge_["service"]) + "&";
+  if (!challenge_["service"].empty()) url += "service=" + url_escape(challenge_["service"]) + "&";
   // Several scopes (a mount's source and target) are several parameters.
   for (size_t start = 0; start < scope.size();) {
     size_t end = std::min(scope.find(' ', start), scope.size());
-    url += "scope=" + escape(scope.substr(start, end - start)) + "&";
+    url += "scope=" + url_escape(scope.substr(start, end - start)) + "&";
     start = end + 1;
   }
   url += "client_id=berth";

@@ -238,7 +238,20 @@ def test_a_corrupt_blob_fails_the_pull_and_stores_nothing(busybox, registry):
     assert pushed  # the push itself was fine
 
 
-class CuttingProxy:
+class LoopbackServer:
+    """An HTTP server on a free port of 127.0.0.1, serving from a thread until closed."""
+
+    def __init__(self, handler):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class CuttingProxy(LoopbackServer):
     """A registry in front of the real one that dies in the middle of one
     blob the first time it is asked for: what a killed registry does to a pull."""
 
@@ -281,13 +294,7 @@ class CuttingProxy:
                     return
                 self.wfile.write(body)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def test_an_interrupted_pull_resumes_from_what_it_fetched(busybox, registry):
@@ -325,7 +332,7 @@ def test_search_finds_a_pushed_repository(busybox, registry):
     assert bad.returncode == 1 and "limit 1000 is outside the range of [1, 100]" in bad.stderr
 
 
-class TokenAuthProxy:
+class TokenAuthProxy(LoopbackServer):
     """A registry behind the bearer token flow, as Docker Hub runs it: /v2/
     answers 401 with a Bearer challenge, /token trades Basic credentials for a
     token scoped to what was asked, and every request needs one."""
@@ -380,13 +387,7 @@ class TokenAuthProxy:
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_request
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def test_bearer_token_flow(busybox, registry):
