@@ -77,8 +77,16 @@ ContentStore::Writer::~Writer() {
 
 Result<void> ContentStore::Writer::write(std::string_view data) {
   hash_.update(data);
+  TRY(write_all(fd_.get(), data));
   size_ += data.size();
-  return write_all(fd_.get(), data);
+  // Starts writeback as the blob grows, so that the fsync of commit waits
+  // for the last few MiB only, not for the whole blob.
+  constexpr uint64_t kWriteback = 8 << 20;
+  if (size_ - written_back_ >= kWriteback) {
+    (void)::sync_file_range(fd_.get(), static_cast<off64_t>(written_back_), static_cast<off64_t>(size_ - written_back_), SYNC_FILE_RANGE_WRITE);
+    written_back_ = size_;
+  }
+  return {};
 }
 
 Result<std::string> ContentStore::Writer::commit(std::optional<std::string> expected) {

@@ -51,6 +51,7 @@ class ContentStore {
     std::string temp_;
     Sha256 hash_;
     uint64_t size_ = 0;
+    uint64_t written_back_ = 0;  // bytes whose writeback has been started
   };
 
   Result<Writer> writer() const;

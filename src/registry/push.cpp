@@ -22,13 +22,46 @@ struct Compressed {
   int64_t size = 0;
 };
 
+// Whether deflate at level 1 shrinks data below 97 %, judged on its first
+// 64 KiB: a sample costs a sixteenth of trying a whole MiB.
+class CompressionProbe {
+ public:
+  CompressionProbe() : ready_(deflateInit2(&z_, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK) {}
+  ~CompressionProbe() {
+    if (ready_) deflateEnd(&z_);
+  }
+  CompressionProbe(const CompressionProbe&) = delete;
+  CompressionProbe& operator=(const CompressionProbe&) = delete;
+
+  // Without zlib's state (no memory), all data is worth a try.
+  bool compressible(std::string_view data) {
+    if (!ready_) return true;
+    std::string_view sample = data.substr(0, kSample);
+    deflateReset(&z_);
+    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(sample.data()));
+    z_.avail_in = static_cast<uInt>(sample.size());
+    z_.next_out = reinterpret_cast<Bytef*>(out_.data());
+    z_.avail_out = static_cast<uInt>(out_.size());
+    deflate(&z_, Z_FINISH);
+    return static_cast<double>(z_.total_out) < 0.97 * static_cast<double>(sample.size());
+  }
+
+ private:
+  static constexpr size_t kSample = 64 << 10;
+  z_stream z_{};
+  bool ready_;
+  std::string out_ = std::string(kSample + 1024, '\0');
+};
+
 // gzip of a stored layer into a file of dir. zlib's header carries no time
 // and every choice below depends only on the data, so the same layer
 // compresses to the same digest every time. Level 1: layers go to
 // registries on the local network far more than over slow links. Data that
 // level 1 cannot shrink (already compressed, random) is stored in deflate's
 // plain blocks instead, as Go's compressor skips it: on these machines
-// deflating it costs 25 MB/s for nothing. Every 16th MiB is tried again.
+// deflating it costs 25 MB/s for nothing. A probe decides at the start and
+// at every 16th MiB of stored data; a MiB deflated for nothing switches to
+// plain blocks.
 Result<Compressed> gzip_layer(const std::string& source, const std::string& dir) {
   auto in = TRY(open_file(source, O_RDONLY));
   Compressed out{dir + "/" + random_hex(16) + ".gz"};
@@ -55,6 +88,7 @@ Result<Compressed> gzip_layer(const std::string& source, const std::string& dir)
     return {};
   };
   int level = Z_BEST_SPEED;
+  CompressionProbe probe;
   auto set_level = [&](int wanted) -> Result<void> {
     TRY(drain(Z_BLOCK));  // deflateParams wants the pending output out first
     z.next_out = reinterpret_cast<Bytef*>(output.data());
@@ -71,8 +105,10 @@ Result<Compressed> gzip_layer(const std::string& source, const std::string& dir)
     ssize_t n = ::read(in.get(), input.data(), input.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail_errno("read " + source);
-    int wanted = level == Z_NO_COMPRESSION && chunk % 16 == 0 ? Z_BEST_SPEED : level;
-    if (wanted != level) TRY(set_level(wanted));
+    if (n > 0 && (chunk == 0 || (level == Z_NO_COMPRESSION && chunk % 16 == 0))) {
+      int wanted = probe.compressible(std::string_view(input.data(), static_cast<size_t>(n))) ? Z_BEST_SPEED : Z_NO_COMPRESSION;
+      if (wanted != level) TRY(set_level(wanted));
+    }
     uLong before = z.total_out;
     z.next_in = reinterpret_cast<Bytef*>(input.data());
     z.avail_in = static_cast<uInt>(n);

@@ -81,6 +81,12 @@ def test_push_remove_pull_gives_back_the_same_image(busybox, registry):
     digest = pushed.strip().splitlines()[-1].split("digest: ")[1].split()[0]
     assert pushed.strip().endswith(f"size: {len(registry_get(registry, '/v2/app/manifests/v1', DOCKER_MANIFEST)[0])}")
 
+    # Compression where it pays: busybox's binaries shrink, random bytes
+    # go in plain deflate blocks (barely more than the data).
+    layers = json.loads(registry_get(registry, "/v2/app/manifests/v1", DOCKER_MANIFEST)[0])["layers"]
+    assert layers[0]["size"] < 0.7 * int(busybox.inspect("busybox", "{{.Size}}"))
+    assert 300000 < layers[2]["size"] < 300000 * 1.01 + 4096
+
     # A second push finds every layer there.
     again = busybox.berth("push", name, check=True).stdout
     assert again.count("Layer already exists") == 3 and f"v1: digest: {digest}" in again
