@@ -177,7 +177,7 @@ Result<void> auth(Request& request, ResponseWriter& response, engine::Engine& en
   Json body = TRY(read_json_body(request));
   registry::Credentials credentials = credentials_from(body);
   std::string address = body.value("serveraddress", "");
-  auto session = session_for(engine, registry::registry_domain(address), std::move(credentials));
+  auto session = session_for(engine, image::registry_domain(address), std::move(credentials));
   if (auto ok = session->login(); !ok) {
     Error error = ok.error();
     if (error.code() == EACCES) return response.json(401, {{"message", error.message()}});

@@ -5,7 +5,7 @@
 #include "base/base64.h"
 #include "base/file.h"
 #include "base/json.h"
-#include "registry/session.h"
+#include "image/reference.h"
 
 namespace berth::cli {
 
@@ -22,7 +22,7 @@ Result<Json> load_config() {
 // The "auths" key naming domain, however it was spelled ("http://host:port", "host:port/").
 std::optional<std::string> find_key(const Json& auths, const std::string& domain) {
   for (const auto& [key, value] : auths.items())
-    if (registry::registry_domain(key) == domain) return key;
+    if (image::registry_domain(key) == domain) return key;
   return std::nullopt;
 }
 

@@ -11,7 +11,6 @@
 #include "cli/format.h"
 #include "cli/json_messages.h"
 #include "image/reference.h"
-#include "registry/session.h"
 
 namespace berth::cli {
 
@@ -129,7 +128,7 @@ void add_login(CLI::App* cmd, Context& ctx) {
         pass = all;
       }
       if (!pass.empty() && !*password_stdin) std::cerr << "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
-      std::string domain = registry::registry_domain(*server);
+      std::string domain = image::registry_domain(*server);
       if (user.empty()) user = TRY(prompt("Username: ", false));
       if (pass.empty()) {
         if (!::isatty(0)) return fail("Cannot perform an interactive login from a non TTY device");
@@ -154,7 +153,7 @@ void add_logout(CLI::App* cmd, Context& ctx) {
   cmd->add_option("SERVER", *server, "Registry server (Docker Hub when not given)");
   cmd->final_callback([=, &ctx] {
     ctx.run = [=]() -> Result<int> {
-      std::string domain = registry::registry_domain(*server);
+      std::string domain = image::registry_domain(*server);
       std::string shown = server->empty() ? auth_key(domain) : *server;
       if (!TRY(remove_auth(domain))) {
         std::cout << "Not logged in to " << shown << "\n";
@@ -186,7 +185,7 @@ void add_search(CLI::App* cmd, Context& ctx) {
       if (!filters->empty()) query.push_back({"filters", filters_json(*filters).dump()});
       auto client = ctx.client();
       std::string domain = "docker.io";
-      if (auto slash = term->find('/'); slash != std::string::npos) domain = registry::registry_domain(term->substr(0, slash));
+      if (auto slash = term->find('/'); slash != std::string::npos) domain = image::registry_domain(term->substr(0, slash));
       client.set_header("X-Registry-Auth", registry_auth_header(domain));
       auto response = TRY(client.request("GET", "/images/search", query));
       if (response.status >= 300) return std::unexpected(daemon_error(response));

@@ -172,4 +172,13 @@ bool looks_like_id(std::string_view text) {
   return !text.empty() && text.size() <= 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
+std::string registry_domain(const std::string& server) {
+  std::string s = server;
+  for (const char* scheme : {"https://", "http://"})
+    if (s.starts_with(scheme)) s = s.substr(std::string_view(scheme).size());
+  s = s.substr(0, s.find('/'));
+  if (s.empty() || s == "index.docker.io" || s == "registry-1.docker.io") return "docker.io";
+  return s;
+}
+
 }  // namespace berth::image

@@ -35,6 +35,10 @@ Result<Reference> parse_reference(std::string_view text);
 // The reference with tag "latest" when it has neither tag nor digest.
 Reference with_default_tag(Reference ref);
 
+// The domain a server address names, as references spell it:
+// "https://index.docker.io/v1/" → "docker.io", "http://localhost:5000/" → "localhost:5000".
+std::string registry_domain(const std::string& server);
+
 // True for a full or shortened image ID in hex (what `docker rmi 3f57` takes).
 bool looks_like_id(std::string_view text);
 

@@ -30,15 +30,6 @@ std::string status_text(int status) {
 
 }  // namespace
 
-std::string registry_domain(const std::string& server) {
-  std::string s = server;
-  for (const char* scheme : {"https://", "http://"})
-    if (s.starts_with(scheme)) s = s.substr(std::string_view(scheme).size());
-  s = s.substr(0, s.find('/'));
-  if (s.empty() || s == "index.docker.io" || s == "registry-1.docker.io") return "docker.io";
-  return s;
-}
-
 bool is_loopback_registry(const std::string& domain) {
   std::string host = domain;
   if (host.starts_with('[')) host = host.substr(1, host.find(']') - 1);

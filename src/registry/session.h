@@ -53,9 +53,6 @@ class Session {
   std::map<std::string, std::string> tokens_;  // by scope
 };
 
-// The domain a server address names, as references spell it:
-// "https://index.docker.io/v1/" → "docker.io", "http://localhost:5000/" → "localhost:5000".
-std::string registry_domain(const std::string& server);
 
 // loopback registries need no TLS, as Docker allows (127.0.0.0/8, ::1, localhost).
 bool is_loopback_registry(const std::string& domain);
