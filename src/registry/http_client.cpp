@@ -19,6 +19,7 @@ struct Transfer {
   CURL* curl;
   uint64_t sent = 0;
   std::optional<Error> sink_error;
+  std::optional<Error> source_error;
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -52,6 +53,19 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   std::string& body = transfer->response->body;
   body.append(piece.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, body.size())));
   return piece.size();
+}
+
+size_t on_read_source(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const HttpRequest& request = *transfer->request;
+  auto n = request.body_source(buffer, size * count);
+  if (!n) {
+    transfer->source_error = n.error();
+    return CURL_READFUNC_ABORT;
+  }
+  transfer->sent += *n;
+  if (request.on_sent) request.on_sent(transfer->sent);
+  return *n;
 }
 
 size_t on_read(char* buffer, size_t size, size_t count, void* user) {
@@ -138,6 +152,11 @@ Result<HttpResponse> perform(const HttpRequest& request) {
   }
   if (request.head) {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.body_source) {
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &on_read_source);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(-1));
   } else if (request.body_fd >= 0) {
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, &on_read);
@@ -150,6 +169,7 @@ Result<HttpResponse> perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   CURLcode rc = curl_easy_perform(curl);
   if (transfer.sink_error) return std::unexpected(*transfer.sink_error);
+  if (transfer.source_error) return std::unexpected(*transfer.source_error);
   if (rc != CURLE_OK)
     return fail(method_title(request.method) + " \"" + request.url + "\": " + (error[0] ? error : curl_easy_strerror(rc)), ECONNREFUSED);
   long status = 0;

@@ -18,14 +18,17 @@ struct HttpRequest {
   std::string method = "GET";
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
-  std::string_view body;             // sent when body_fd is -1
+  std::string_view body;             // sent when body_fd is -1 and there is no body_source
   int body_fd = -1;                  // or this range of a file
   uint64_t body_offset = 0;
   uint64_t body_length = 0;
   // Takes a 2xx response's body as it arrives; without it, the body is
   // collected. Error bodies are always collected (for their message).
   std::function<Result<void>(std::string_view)> sink;
-  std::function<void(uint64_t sent)> on_sent;  // after each piece of a file body
+  // Or a body of unknown length, sent chunked: up to size bytes, 0 at its
+  // end. It is read once, so such a request is never sent again.
+  std::function<Result<size_t>(char* buf, size_t size)> body_source;
+  std::function<void(uint64_t sent)> on_sent;  // after each piece of a file or source body
   bool follow_redirects = false;  // blob GETs may be sent to a storage backend
   bool head = false;              // no body is read (HEAD)
   bool verify_tls = true;         // false for an insecure registry

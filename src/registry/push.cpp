@@ -1,10 +1,14 @@
 #include "registry/push.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <atomic>
+#include <memory>
+#include <optional>
+#include <thread>
 
 #include "base/digest.h"
 #include "base/file.h"
@@ -62,28 +66,32 @@ class CompressionProbe {
 // deflating it costs 25 MB/s for nothing. A probe decides at the start and
 // at every 16th MiB of stored data; a MiB deflated for nothing switches to
 // plain blocks.
-Result<Compressed> gzip_layer(const std::string& source, const std::string& dir) {
+struct Gzipped {
+  std::string digest;
+  int64_t size = 0;
+};
+
+Result<Gzipped> gzip(const std::string& source, const std::function<Result<void>(std::string_view)>& sink) {
   auto in = TRY(open_file(source, O_RDONLY));
-  Compressed out{dir + "/" + random_hex(16) + ".gz"};
-  auto file = TRY(open_file(out.path, O_WRONLY | O_CREAT | O_EXCL, 0600));
-  bool complete = false;
-  ScopeGuard remove([&] {
-    if (!complete) ::unlink(out.path.c_str());
-  });
   z_stream z{};
   if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return fail("gzip: cannot initialise zlib");
   ScopeGuard end([&] { deflateEnd(&z); });
   Sha256 hash;
+  Gzipped out;
   std::string input(1 << 20, '\0'), output((1 << 20) + 4096, '\0');
+  auto emit = [&]() -> Result<void> {
+    std::string_view piece(output.data(), output.size() - z.avail_out);
+    TRY(sink(piece));
+    hash.update(piece);
+    out.size += static_cast<int64_t>(piece.size());
+    return {};
+  };
   auto drain = [&](int flush) -> Result<void> {
     do {
       z.next_out = reinterpret_cast<Bytef*>(output.data());
       z.avail_out = static_cast<uInt>(output.size());
       if (deflate(&z, flush) == Z_STREAM_ERROR) return fail("gzip: zlib stream error");
-      std::string_view piece(output.data(), output.size() - z.avail_out);
-      TRY(write_all(file.get(), piece));
-      hash.update(piece);
-      out.size += static_cast<int64_t>(piece.size());
+      TRY(emit());
     } while (z.avail_out == 0);
     return {};
   };
@@ -94,10 +102,7 @@ Result<Compressed> gzip_layer(const std::string& source, const std::string& dir)
     z.next_out = reinterpret_cast<Bytef*>(output.data());
     z.avail_out = static_cast<uInt>(output.size());
     if (deflateParams(&z, wanted, Z_DEFAULT_STRATEGY) != Z_OK) return fail("gzip: cannot change the compression level");
-    std::string_view piece(output.data(), output.size() - z.avail_out);
-    TRY(write_all(file.get(), piece));
-    hash.update(piece);
-    out.size += static_cast<int64_t>(piece.size());
+    TRY(emit());
     level = wanted;
     return {};
   };
@@ -120,9 +125,58 @@ Result<Compressed> gzip_layer(const std::string& source, const std::string& dir)
     if (incompressible) TRY(set_level(Z_NO_COMPRESSION));
   }
   out.digest = hash.finish();
+  return out;
+}
+
+// The gzip of a layer too large for one request, in a file of dir.
+Result<Compressed> gzip_to_file(const std::string& source, const std::string& dir) {
+  Compressed out{dir + "/" + random_hex(16) + ".gz"};
+  auto file = TRY(open_file(out.path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  bool complete = false;
+  ScopeGuard remove([&] {
+    if (!complete) ::unlink(out.path.c_str());
+  });
+  auto gzipped = TRY(gzip(source, [&](std::string_view piece) { return write_all(file.get(), piece); }));
+  out.digest = gzipped.digest;
+  out.size = gzipped.size;
   complete = true;
   return out;
 }
+
+// gzip on a thread of its own, into a pipe that an upload reads: the layer
+// goes out as it is compressed, with no copy on disk.
+class GzipPipe {
+ public:
+  static Result<std::unique_ptr<GzipPipe>> start(const std::string& source) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno("pipe");
+    std::unique_ptr<GzipPipe> pipe(new GzipPipe(UniqueFd(fds[0]), UniqueFd(fds[1])));
+    (void)::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups; the default is fine too
+    pipe->thread_ = std::thread([p = pipe.get(), source] {
+      p->result_ = gzip(source, [p](std::string_view piece) { return write_all(p->write_.get(), piece); });
+      p->write_.reset();  // the reader sees the end
+    });
+    return pipe;
+  }
+  ~GzipPipe() {
+    read_.reset();  // a writer still at work fails with EPIPE
+    if (thread_.joinable()) thread_.join();
+  }
+
+  ByteReader reader() { return fd_reader(read_.get()); }
+  // Once the upload is over: the digest and size, or why gzip stopped.
+  Result<Gzipped> finish() {
+    read_.reset();  // an upload that stopped early leaves a writer waiting
+    thread_.join();
+    return std::move(*result_);
+  }
+
+ private:
+  GzipPipe(UniqueFd read, UniqueFd write) : read_(std::move(read)), write_(std::move(write)) {}
+  UniqueFd read_, write_;
+  std::optional<Result<Gzipped>> result_;
+  std::thread thread_;
+};
 
 std::string with_query(const std::string& location, const std::string& query) {
   return location + (location.find('?') == std::string::npos ? "?" : "&") + query;
@@ -156,7 +210,15 @@ class LayerPusher {
       }
     }
     if (cancelled) return fail("cancelled", ECANCELED);
-    Compressed blob = TRY(gzip_layer(store_.content().path(diff_id), options_.work_dir));
+    std::string tar = store_.content().path(diff_id);
+    struct stat st {};
+    if (::stat(tar.c_str(), &st) != 0) return fail_errno("stat " + tar);
+    if (static_cast<uint64_t>(st.st_size) <= options_.chunk_size) {
+      Descriptor d = TRY(stream(tar, st.st_size, id));
+      progress_.item(id, "Pushed");
+      return record(diff_id, d);
+    }
+    Compressed blob = TRY(gzip_to_file(tar, options_.work_dir));
     ScopeGuard remove([&] { ::unlink(blob.path.c_str()); });
     Descriptor d{.media_type = kDockerLayerGzip, .digest = blob.digest, .size = blob.size};
     if (TRY(exists(blob.digest))) {
@@ -199,6 +261,38 @@ class LayerPusher {
     return false;
   }
 
+  // The gzip of a layer up to chunk_size, streamed in one PATCH as it is
+  // compressed (its digest known only at the end), then the PUT with it.
+  Result<Descriptor> stream(const std::string& tar, int64_t tar_size, const std::string& id) {
+    std::string location = TRY(start_upload());
+    auto pipe = TRY(GzipPipe::start(tar));
+    HttpRequest patch{.method = "PATCH", .url = location};
+    patch.headers = {"Content-Type: application/octet-stream"};
+    patch.body_source = pipe->reader();
+    // Against the layer's size, as Docker shows it: the compressed one is not known yet.
+    patch.on_sent = [&](uint64_t sent) { progress_.bytes(id, "Pushing", static_cast<int64_t>(sent), tar_size); };
+    auto response = session_.send(std::move(patch), scope_);
+    auto gzipped = pipe->finish();
+    if (!gzipped || !response || response->status != 202) {
+      (void)session_.send({.method = "DELETE", .url = location}, scope_);
+      if (!gzipped) return std::unexpected(gzipped.error());
+      if (!response) return std::unexpected(response.error());
+      return fail("upload of layer " + id + ": " + registry_error(*response), response->status == 401 ? EACCES : EIO);
+    }
+    location = TRY(location_of(*response, "upload"));
+    HttpRequest put{.method = "PUT", .url = with_query(location, "digest=" + gzipped->digest)};
+    put.headers = {"Content-Type: application/octet-stream"};
+    auto done = TRY(session_.send(std::move(put), scope_));
+    if (done.status != 201) return fail("upload of " + gzipped->digest + ": " + registry_error(done), EIO);
+    return Descriptor{.media_type = kDockerLayerGzip, .digest = gzipped->digest, .size = gzipped->size};
+  }
+
+  Result<std::string> start_upload() {
+    auto started = TRY(session_.send({.method = "POST", .url = "/v2/" + ref_.path + "/blobs/uploads/"}, scope_));
+    if (started.status != 202) return fail("start upload: " + registry_error(started), started.status == 401 ? EACCES : EIO);
+    return location_of(started, "start upload");
+  }
+
   Result<std::string> location_of(const HttpResponse& response, const char* what) {
     std::string location = response.header("location");
     if (location.empty()) return fail(std::string(what) + ": the registry gave no Location", EPROTO);
@@ -208,9 +302,7 @@ class LayerPusher {
   // POST, then one PUT with the whole blob, or PATCHes of chunk_size and
   // an empty PUT for a large one.
   Result<void> upload(const std::string& digest, int fd, uint64_t size, const std::string& id) {
-    auto started = TRY(session_.send({.method = "POST", .url = "/v2/" + ref_.path + "/blobs/uploads/"}, scope_));
-    if (started.status != 202) return fail("start upload of " + digest + ": " + registry_error(started), started.status == 401 ? EACCES : EIO);
-    std::string location = TRY(location_of(started, "start upload"));
+    std::string location = TRY(start_upload());
     auto report = [&, id](uint64_t base) {
       return [&, id, base](uint64_t sent) {
         if (!id.empty()) progress_.bytes(id, "Pushing", static_cast<int64_t>(base + sent), static_cast<int64_t>(size));

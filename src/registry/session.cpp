@@ -185,8 +185,8 @@ Result<HttpResponse> Session::send(HttpRequest request, const std::string& scope
     if (std::string auth = authorization(scope, renew); !auth.empty()) request.headers.push_back(auth);
     auto response = TRY(perform(request));
     // An expired token is renewed once; a body streamed to a sink is not
-    // resent because a 401 has no 2xx body to lose.
-    if (response.status != 401 || scheme_ != "bearer" || renew) return response;
+    // resent because a 401 has no 2xx body to lose; a source body cannot be.
+    if (response.status != 401 || scheme_ != "bearer" || renew || request.body_source) return response;
   }
   return fail("unreachable");
 }
