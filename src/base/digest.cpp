@@ -51,4 +51,6 @@ Result<void> validate_digest(std::string_view digest) {
   return {};
 }
 
+std::string hex_of(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
+
 }  // namespace berth

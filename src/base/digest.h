@@ -28,6 +28,9 @@ std::string sha256_digest(std::string_view data);
 // count random lowercase hex digits (IDs of containers, execs, uploads).
 std::string random_hex(size_t count);
 
+// The hex of "sha256:<hex>": how blobs are named on disk.
+std::string hex_of(const std::string& digest);
+
 // Checks the shape "sha256:<64 lowercase hex>" (or sha512 with 128).
 Result<void> validate_digest(std::string_view digest);
 

@@ -24,7 +24,6 @@ constexpr const char* kIndexType = "application/vnd.oci.image.index.v1+json";
 constexpr const char* kConfigType = "application/vnd.oci.image.config.v1+json";
 constexpr const char* kLayerType = "application/vnd.oci.image.layer.v1.tar";
 
-std::string hex_of(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
 std::string blob_path(const std::string& digest) { return "blobs/sha256/" + hex_of(digest); }
 
 // The files of an untrusted archive, each stored as a blob as it streams

@@ -50,7 +50,6 @@ CREATE TABLE IF NOT EXISTS blob_sources (
 );
 )";
 
-std::string hex_of(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
 std::string short_id(const std::string& id) { return hex_of(id).substr(0, 12); }
 
 }  // namespace

@@ -68,7 +68,7 @@ Result<Fetched> fetch_manifest(Session& session, const Reference& ref, const std
 Result<std::string> download_blob(Session& session, const std::string& path, const Descriptor& layer, const std::string& dir,
                                   Progress& progress, const std::atomic<bool>& cancelled) {
   std::string id = short_digest(layer.digest);
-  std::string partial = dir + "/" + layer.digest.substr(layer.digest.find(':') + 1) + ".partial";
+  std::string partial = dir + "/" + hex_of(layer.digest) + ".partial";
   auto file = TRY(open_file(partial, O_RDWR | O_CREAT, 0600));
   Sha256 hash;
   uint64_t have = 0;

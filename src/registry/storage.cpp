@@ -26,8 +26,6 @@ constexpr const char* kTags = "_tags";
 
 bool is_digest(const std::string& reference) { return reference.find(':') != std::string::npos; }
 
-std::string hex_of(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
-
 Result<void> validate_sha256(const std::string& digest) {
   if (!digest.starts_with("sha256:")) return fail("unsupported digest algorithm: " + digest, EINVAL);
   auto valid = validate_digest(digest);
