@@ -270,24 +270,37 @@ Result<std::vector<BlobSource>> ImageStore::blob_sources(const std::string& diff
   return out;
 }
 
+// As Docker: a name (tag or digest) is untagged, and a repository's last
+// tag takes its digests along; the image goes with its last name. An ID
+// untags every name: one tag and the digests of its repository, or any
+// names with force.
 Result<std::vector<RemoveEvent>> ImageStore::remove(std::string_view name, bool force, bool keep_image) {
   auto image = TRY(resolve(name));
+  std::vector<Reference> names;
+  for (const auto& list : {image.tags, image.digests})
+    for (const auto& n : list) names.push_back(TRY(parse_reference(n)));
   std::vector<RemoveEvent> events;
-  auto untag = [&](const std::string& tag) -> Result<void> {
-    TRY(TRY(db_.prepare("DELETE FROM tags WHERE name = ?")).bind(1, tag).run());
-    events.push_back({false, parse_reference(tag)->familiar()});
+  auto untag = [&](const Reference& r) -> Result<void> {
+    TRY(TRY(db_.prepare("DELETE FROM tags WHERE name = ?")).bind(1, r.str()).run());
+    events.push_back({false, r.familiar()});
+    std::erase_if(names, [&](const Reference& n) { return n.str() == r.str(); });
     return {};
   };
   auto ref = parse_reference(name);
-  std::string full = ref ? with_default_tag(*ref).str() : "";
-  bool by_tag = ref && std::ranges::find(image.tags, full) != image.tags.end();
-  if (by_tag) {
-    TRY(untag(full));
-    if (image.tags.size() > 1) return events;
+  auto named = ref ? std::ranges::find_if(names, [&](const Reference& n) { return n.str() == with_default_tag(*ref).str(); }) : names.end();
+  if (named != names.end()) {
+    Reference gone = *named;
+    TRY(untag(gone));
+    auto same_repository = [&](const Reference& n) { return n.name() == gone.name(); };
+    if (gone.digest.empty() && std::ranges::none_of(names, [&](const Reference& n) { return same_repository(n) && n.digest.empty(); }))
+      for (const Reference& n : std::vector<Reference>(names))
+        if (same_repository(n)) TRY(untag(n));
+    if (!names.empty()) return events;
   } else {
-    if (image.tags.size() > 1 && !force)
+    bool single = image.tags.size() <= 1 && std::ranges::all_of(names, [&](const Reference& n) { return n.name() == names.front().name(); });
+    if (!single && !force)
       return fail("conflict: unable to delete " + short_id(image.id) + " (must be forced) - image is referenced in multiple repositories", EBUSY);
-    for (const auto& tag : image.tags) TRY(untag(tag));
+    for (const Reference& n : std::vector<Reference>(names)) TRY(untag(n));
   }
   if (keep_image) return events;
   auto deleted = TRY(delete_image(image));

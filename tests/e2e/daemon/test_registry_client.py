@@ -112,6 +112,15 @@ def test_push_remove_pull_gives_back_the_same_image(busybox, registry):
     assert busybox.inspect(by_digest, "{{.Id}}") == image_id
     assert busybox.berth("images", "-q", f"{registry.address}/app").stdout.strip() != ""
 
+    # rmi of a digest untags it, as Docker does; a repository's last tag
+    # takes its digests along, and the image goes with its last name.
+    busybox.berth("tag", by_digest, name, check=True)
+    assert busybox.berth("rmi", by_digest, check=True).stdout == f"Untagged: {by_digest}\n"
+    assert busybox.inspect(name, "{{.Id}}") == image_id
+    busybox.berth("pull", by_digest, check=True)
+    removed = busybox.berth("rmi", name, check=True).stdout.splitlines()
+    assert removed[:3] == [f"Untagged: {name}", f"Untagged: {by_digest}", f"Deleted: {image_id}"]
+
 
 def test_pull_quiet_all_tags_and_errors(busybox, registry):
     busybox.berth("tag", "busybox", f"{registry.address}/tags:a", check=True)
