@@ -69,7 +69,7 @@ struct ProgressStream {
 Result<void> pull_tags(Request& request, ResponseWriter& response, engine::Engine& engine, Reference ref) {
   registry::PullOptions options;
   if (std::string platform = request.query_value("platform"); !platform.empty()) options.platform = TRY(registry::parse_platform(platform));
-  options.download_dir = engine.config().data_root + "/downloads";
+  options.download_dir = engine.download_dir();
   options.store_lock = &engine.image_mutex();
   auto session = session_for(engine, ref.domain, request_credentials(request));
   ProgressStream stream{response};

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "registry/pull.h"
 
 namespace berth::engine {
 
@@ -31,6 +32,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineConfig& config) {
   auto images = TRY_CTX(image::ImageStore::open(config.data_root + "/image"), "open image store");
   std::unique_ptr<Engine> engine(new Engine(config, std::move(images)));
   TRY_CTX(engine->containers().restore(), "restore containers");
+  // A day to come back to an interrupted pull; then its partial layers go.
+  registry::remove_stale_downloads(engine->download_dir(), std::chrono::hours(24));
   return engine;
 }
 

@@ -27,6 +27,8 @@ class Engine {
   static Result<std::unique_ptr<Engine>> open(const EngineConfig& config);
 
   const EngineConfig& config() const { return config_; }
+  // Where pulls keep their partial downloads.
+  std::string download_dir() const { return config_.data_root + "/downloads"; }
   image::ImageStore& images() { return *images_; }
   // Held across each change to images: SQLite makes each step atomic, this
   // makes a whole rmi or import one step for the other requests.

@@ -1,9 +1,11 @@
 #include "registry/pull.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <map>
 #include <memory>
 
@@ -236,6 +238,19 @@ Result<PullResult> pull(Session& session, image::ImageStore& store, const Refere
     TRY(store.add_blob_source(diff_ids[i], {layer.digest, layer.media_type, layer.size, ref.name()}));
   }
   return result;
+}
+
+void remove_stale_downloads(const std::string& dir, std::chrono::seconds max_age) {
+  auto fd = open_file(dir, O_RDONLY | O_DIRECTORY);
+  if (!fd) return;
+  auto names = list_directory(fd->get());
+  if (!names) return;
+  time_t oldest = ::time(nullptr) - max_age.count();
+  for (const auto& name : *names) {
+    struct stat st {};
+    if (name.ends_with(".partial") && ::fstatat(fd->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime < oldest)
+      ::unlinkat(fd->get(), name.c_str(), 0);
+  }
 }
 
 Result<std::vector<std::string>> list_tags(Session& session, const std::string& path) {

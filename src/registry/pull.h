@@ -5,6 +5,7 @@
 // downloads for the next attempt.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ struct PullResult {
 // Pulls one tag or digest (ref has one of them).
 Result<PullResult> pull(Session& session, image::ImageStore& store, const image::Reference& ref, const PullOptions& options,
                         Progress& progress);
+
+// Removes the partial downloads of pulls abandoned more than max_age ago:
+// until then, a pull of the same layer resumes from them.
+void remove_stale_downloads(const std::string& dir, std::chrono::seconds max_age);
 
 // The repository's tags (GET /v2/NAME/tags/list, every page).
 Result<std::vector<std::string>> list_tags(Session& session, const std::string& path);

@@ -10,6 +10,7 @@ import os
 import socket
 import stat
 import threading
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -345,6 +346,19 @@ def test_an_interrupted_pull_resumes_from_what_it_fetched(busybox, registry):
         assert busybox.inspect(via_proxy, "{{.Id}}") == image_id
     finally:
         proxy.close()
+
+
+def test_abandoned_partial_downloads_go_after_a_day(busybox):
+    downloads = busybox.data_root / "downloads"
+    downloads.mkdir(exist_ok=True)
+    old, fresh = downloads / ("a" * 64 + ".partial"), downloads / ("b" * 64 + ".partial")
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    busybox.stop()
+    busybox.start()
+    assert not old.exists() and fresh.exists()
 
 
 def test_search_finds_a_pushed_repository(busybox, registry):
