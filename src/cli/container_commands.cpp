@@ -15,6 +15,7 @@
 #include "cli/format.h"
 #include "cli/image_commands.h"
 #include "cli/streams.h"
+#include "cli/subcommand.h"
 
 namespace berth::cli {
 
@@ -430,26 +431,26 @@ void add_container_prune(CLI::App* cmd, Context& ctx) {
 void add_container_commands(CLI::App& app, Context& ctx) {
   auto* container = app.add_subcommand("container", "Manage containers");
   container->require_subcommand(1);
-  add_ps(app.add_subcommand("ps", "List containers"), ctx);
-  add_ps(container->add_subcommand("ls", "List containers")->alias("list")->alias("ps"), ctx);
+  lazily(app.add_subcommand("ps", "List containers"), [&ctx](CLI::App* s) { add_ps(s, ctx); });
+  lazily(container->add_subcommand("ls", "List containers")->alias("list")->alias("ps"), [&ctx](CLI::App* s) { add_ps(s, ctx); });
   for (auto* parent : {&app, container}) {
-    add_stop(parent->add_subcommand("stop", "Stop one or more running containers"), ctx, "stop");
-    add_stop(parent->add_subcommand("restart", "Restart one or more containers"), ctx, "restart");
-    add_kill(parent->add_subcommand("kill", "Kill one or more running containers"), ctx);
-    add_simple(parent->add_subcommand("pause", "Pause all processes within one or more containers"), ctx, "pause");
-    add_simple(parent->add_subcommand("unpause", "Unpause all processes within one or more containers"), ctx, "unpause");
-    add_wait(parent->add_subcommand("wait", "Block until one or more containers stop, then print their exit codes"), ctx);
-    add_rename(parent->add_subcommand("rename", "Rename a container"), ctx);
-    add_update(parent->add_subcommand("update", "Update configuration of one or more containers"), ctx);
-    add_logs(parent->add_subcommand("logs", "Fetch the logs of a container"), ctx);
-    add_top(parent->add_subcommand("top", "Display the running processes of a container"), ctx);
-    add_stats(parent->add_subcommand("stats", "Display a live stream of container(s) resource usage statistics"), ctx);
-    add_port(parent->add_subcommand("port", "List port mappings or a specific mapping for the container"), ctx);
+    lazily(parent->add_subcommand("stop", "Stop one or more running containers"), [&ctx](CLI::App* s) { add_stop(s, ctx, "stop"); });
+    lazily(parent->add_subcommand("restart", "Restart one or more containers"), [&ctx](CLI::App* s) { add_stop(s, ctx, "restart"); });
+    lazily(parent->add_subcommand("kill", "Kill one or more running containers"), [&ctx](CLI::App* s) { add_kill(s, ctx); });
+    lazily(parent->add_subcommand("pause", "Pause all processes within one or more containers"), [&ctx](CLI::App* s) { add_simple(s, ctx, "pause"); });
+    lazily(parent->add_subcommand("unpause", "Unpause all processes within one or more containers"), [&ctx](CLI::App* s) { add_simple(s, ctx, "unpause"); });
+    lazily(parent->add_subcommand("wait", "Block until one or more containers stop, then print their exit codes"), [&ctx](CLI::App* s) { add_wait(s, ctx); });
+    lazily(parent->add_subcommand("rename", "Rename a container"), [&ctx](CLI::App* s) { add_rename(s, ctx); });
+    lazily(parent->add_subcommand("update", "Update configuration of one or more containers"), [&ctx](CLI::App* s) { add_update(s, ctx); });
+    lazily(parent->add_subcommand("logs", "Fetch the logs of a container"), [&ctx](CLI::App* s) { add_logs(s, ctx); });
+    lazily(parent->add_subcommand("top", "Display the running processes of a container"), [&ctx](CLI::App* s) { add_top(s, ctx); });
+    lazily(parent->add_subcommand("stats", "Display a live stream of container(s) resource usage statistics"), [&ctx](CLI::App* s) { add_stats(s, ctx); });
+    lazily(parent->add_subcommand("port", "List port mappings or a specific mapping for the container"), [&ctx](CLI::App* s) { add_port(s, ctx); });
   }
-  add_inspect(container->add_subcommand("inspect", "Display detailed information on one or more containers"), ctx, "container");
-  add_rm(app.add_subcommand("rm", "Remove one or more containers"), ctx);
-  add_rm(container->add_subcommand("rm", "Remove one or more containers")->alias("remove"), ctx);
-  add_container_prune(container->add_subcommand("prune", "Remove all stopped containers"), ctx);
+  lazily(container->add_subcommand("inspect", "Display detailed information on one or more containers"), [&ctx](CLI::App* s) { add_inspect(s, ctx, "container"); });
+  lazily(app.add_subcommand("rm", "Remove one or more containers"), [&ctx](CLI::App* s) { add_rm(s, ctx); });
+  lazily(container->add_subcommand("rm", "Remove one or more containers")->alias("remove"), [&ctx](CLI::App* s) { add_rm(s, ctx); });
+  lazily(container->add_subcommand("prune", "Remove all stopped containers"), [&ctx](CLI::App* s) { add_container_prune(s, ctx); });
   add_run_commands(app, *container, ctx);
   add_file_commands(app, *container, ctx);
 }

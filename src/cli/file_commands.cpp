@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "cli/container_commands.h"
 #include "cli/format.h"
+#include "cli/subcommand.h"
 #include "image/layer.h"
 #include "image/layer_diff.h"
 #include "image/reference.h"
@@ -215,10 +216,10 @@ void add_cp(CLI::App* cmd, Context& ctx) {
 
 void add_file_commands(CLI::App& app, CLI::App& container, Context& ctx) {
   for (auto* parent : {&app, &container}) {
-    add_cp(parent->add_subcommand("cp", "Copy files/folders between a container and the local filesystem"), ctx);
-    add_diff(parent->add_subcommand("diff", "Inspect changes to files or directories on a container's filesystem"), ctx);
-    add_export(parent->add_subcommand("export", "Export a container's filesystem as a tar archive"), ctx);
-    add_commit(parent->add_subcommand("commit", "Create a new image from a container's changes"), ctx);
+    lazily(parent->add_subcommand("cp", "Copy files/folders between a container and the local filesystem"), [&ctx](CLI::App* s) { add_cp(s, ctx); });
+    lazily(parent->add_subcommand("diff", "Inspect changes to files or directories on a container's filesystem"), [&ctx](CLI::App* s) { add_diff(s, ctx); });
+    lazily(parent->add_subcommand("export", "Export a container's filesystem as a tar archive"), [&ctx](CLI::App* s) { add_export(s, ctx); });
+    lazily(parent->add_subcommand("commit", "Create a new image from a container's changes"), [&ctx](CLI::App* s) { add_commit(s, ctx); });
   }
 }
 

@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "cli/format.h"
 #include "cli/registry_commands.h"
+#include "cli/subcommand.h"
 #include "image/reference.h"
 
 namespace berth::cli {
@@ -362,23 +363,23 @@ void add_inspect(CLI::App* cmd, Context& ctx, const std::string& kind) {
 void add_image_commands(CLI::App& app, Context& ctx) {
   auto* image = app.add_subcommand("image", "Manage images");
   image->require_subcommand(1);
-  add_images(app.add_subcommand("images", "List images"), ctx);
-  add_images(image->add_subcommand("ls", "List images")->alias("list"), ctx);
-  add_inspect(app.add_subcommand("inspect", "Return low-level information on Docker objects"), ctx, "");
-  add_inspect(image->add_subcommand("inspect", "Display detailed information on one or more images"), ctx, "image");
-  add_tag(app.add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"), ctx);
-  add_tag(image->add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"), ctx);
-  add_rmi(app.add_subcommand("rmi", "Remove one or more images"), ctx);
-  add_rmi(image->add_subcommand("rm", "Remove one or more images")->alias("remove"), ctx);
-  add_import(app.add_subcommand("import", "Import the contents from a tarball to create a filesystem image"), ctx);
-  add_import(image->add_subcommand("import", "Import the contents from a tarball to create a filesystem image"), ctx);
-  add_history(app.add_subcommand("history", "Show the history of an image"), ctx);
-  add_history(image->add_subcommand("history", "Show the history of an image"), ctx);
-  add_save(app.add_subcommand("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"), ctx);
-  add_save(image->add_subcommand("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"), ctx);
-  add_load(app.add_subcommand("load", "Load an image from a tar archive or STDIN"), ctx);
-  add_load(image->add_subcommand("load", "Load an image from a tar archive or STDIN"), ctx);
-  add_prune(image->add_subcommand("prune", "Remove unused images"), ctx);
+  lazily(app.add_subcommand("images", "List images"), [&ctx](CLI::App* s) { add_images(s, ctx); });
+  lazily(image->add_subcommand("ls", "List images")->alias("list"), [&ctx](CLI::App* s) { add_images(s, ctx); });
+  lazily(app.add_subcommand("inspect", "Return low-level information on Docker objects"), [&ctx](CLI::App* s) { add_inspect(s, ctx, ""); });
+  lazily(image->add_subcommand("inspect", "Display detailed information on one or more images"), [&ctx](CLI::App* s) { add_inspect(s, ctx, "image"); });
+  lazily(app.add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"), [&ctx](CLI::App* s) { add_tag(s, ctx); });
+  lazily(image->add_subcommand("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"), [&ctx](CLI::App* s) { add_tag(s, ctx); });
+  lazily(app.add_subcommand("rmi", "Remove one or more images"), [&ctx](CLI::App* s) { add_rmi(s, ctx); });
+  lazily(image->add_subcommand("rm", "Remove one or more images")->alias("remove"), [&ctx](CLI::App* s) { add_rmi(s, ctx); });
+  lazily(app.add_subcommand("import", "Import the contents from a tarball to create a filesystem image"), [&ctx](CLI::App* s) { add_import(s, ctx); });
+  lazily(image->add_subcommand("import", "Import the contents from a tarball to create a filesystem image"), [&ctx](CLI::App* s) { add_import(s, ctx); });
+  lazily(app.add_subcommand("history", "Show the history of an image"), [&ctx](CLI::App* s) { add_history(s, ctx); });
+  lazily(image->add_subcommand("history", "Show the history of an image"), [&ctx](CLI::App* s) { add_history(s, ctx); });
+  lazily(app.add_subcommand("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"), [&ctx](CLI::App* s) { add_save(s, ctx); });
+  lazily(image->add_subcommand("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"), [&ctx](CLI::App* s) { add_save(s, ctx); });
+  lazily(app.add_subcommand("load", "Load an image from a tar archive or STDIN"), [&ctx](CLI::App* s) { add_load(s, ctx); });
+  lazily(image->add_subcommand("load", "Load an image from a tar archive or STDIN"), [&ctx](CLI::App* s) { add_load(s, ctx); });
+  lazily(image->add_subcommand("prune", "Remove unused images"), [&ctx](CLI::App* s) { add_prune(s, ctx); });
   add_registry_commands(app, *image, ctx);
 }
 

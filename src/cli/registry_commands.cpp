@@ -10,6 +10,7 @@
 #include "cli/docker_config.h"
 #include "cli/format.h"
 #include "cli/json_messages.h"
+#include "cli/subcommand.h"
 #include "image/reference.h"
 
 namespace berth::cli {
@@ -216,13 +217,13 @@ Result<void> pull_image(const Context& ctx, const std::string& image, const std:
 }
 
 void add_registry_commands(CLI::App& app, CLI::App& image, Context& ctx) {
-  add_pull(app.add_subcommand("pull", "Download an image from a registry"), ctx);
-  add_pull(image.add_subcommand("pull", "Download an image from a registry"), ctx);
-  add_push(app.add_subcommand("push", "Upload an image to a registry"), ctx);
-  add_push(image.add_subcommand("push", "Upload an image to a registry"), ctx);
-  add_login(app.add_subcommand("login", "Authenticate to a registry"), ctx);
-  add_logout(app.add_subcommand("logout", "Log out from a registry"), ctx);
-  add_search(app.add_subcommand("search", "Search Docker Hub for images"), ctx);
+  lazily(app.add_subcommand("pull", "Download an image from a registry"), [&ctx](CLI::App* s) { add_pull(s, ctx); });
+  lazily(image.add_subcommand("pull", "Download an image from a registry"), [&ctx](CLI::App* s) { add_pull(s, ctx); });
+  lazily(app.add_subcommand("push", "Upload an image to a registry"), [&ctx](CLI::App* s) { add_push(s, ctx); });
+  lazily(image.add_subcommand("push", "Upload an image to a registry"), [&ctx](CLI::App* s) { add_push(s, ctx); });
+  lazily(app.add_subcommand("login", "Authenticate to a registry"), [&ctx](CLI::App* s) { add_login(s, ctx); });
+  lazily(app.add_subcommand("logout", "Log out from a registry"), [&ctx](CLI::App* s) { add_logout(s, ctx); });
+  lazily(app.add_subcommand("search", "Search Docker Hub for images"), [&ctx](CLI::App* s) { add_search(s, ctx); });
 }
 
 }  // namespace berth::cli

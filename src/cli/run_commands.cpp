@@ -12,6 +12,7 @@
 #include "cli/create_options.h"
 #include "cli/registry_commands.h"
 #include "cli/streams.h"
+#include "cli/subcommand.h"
 #include "engine/container.h"
 #include "image/reference.h"
 #include "runtime/signals.h"
@@ -300,11 +301,11 @@ void add_exec(CLI::App* cmd, Context& ctx) {
 
 void add_run_commands(CLI::App& app, CLI::App& container, Context& ctx) {
   for (auto* parent : {&app, &container}) {
-    add_run(parent->add_subcommand("run", "Create and run a new container from an image"), ctx);
-    add_create(parent->add_subcommand("create", "Create a new container"), ctx);
-    add_start(parent->add_subcommand("start", "Start one or more stopped containers"), ctx);
-    add_exec(parent->add_subcommand("exec", "Execute a command in a running container"), ctx);
-    add_attach(parent->add_subcommand("attach", "Attach local standard input, output, and error streams to a running container"), ctx);
+    lazily(parent->add_subcommand("run", "Create and run a new container from an image"), [&ctx](CLI::App* s) { add_run(s, ctx); });
+    lazily(parent->add_subcommand("create", "Create a new container"), [&ctx](CLI::App* s) { add_create(s, ctx); });
+    lazily(parent->add_subcommand("start", "Start one or more stopped containers"), [&ctx](CLI::App* s) { add_start(s, ctx); });
+    lazily(parent->add_subcommand("exec", "Execute a command in a running container"), [&ctx](CLI::App* s) { add_exec(s, ctx); });
+    lazily(parent->add_subcommand("attach", "Attach local standard input, output, and error streams to a running container"), [&ctx](CLI::App* s) { add_attach(s, ctx); });
   }
 }
 

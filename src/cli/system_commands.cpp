@@ -3,6 +3,7 @@
 
 #include "cli/format.h"
 #include "cli/image_commands.h"
+#include "cli/subcommand.h"
 
 namespace berth::cli {
 
@@ -129,12 +130,12 @@ void add_df(CLI::App* cmd, Context& ctx) {
 }  // namespace
 
 void add_system_commands(CLI::App& app, Context& ctx) {
-  add_version(app.add_subcommand("version", "Show the berth version information"), ctx);
-  add_info(app.add_subcommand("info", "Display system-wide information"), ctx);
+  lazily(app.add_subcommand("version", "Show the berth version information"), [&ctx](CLI::App* s) { add_version(s, ctx); });
+  lazily(app.add_subcommand("info", "Display system-wide information"), [&ctx](CLI::App* s) { add_info(s, ctx); });
   auto* system = app.add_subcommand("system", "Manage berth");
   system->require_subcommand(1);
-  add_info(system->add_subcommand("info", "Display system-wide information"), ctx);
-  add_df(system->add_subcommand("df", "Show berth disk usage"), ctx);
+  lazily(system->add_subcommand("info", "Display system-wide information"), [&ctx](CLI::App* s) { add_info(s, ctx); });
+  lazily(system->add_subcommand("df", "Show berth disk usage"), [&ctx](CLI::App* s) { add_df(s, ctx); });
 }
 
 }  // namespace berth::cli
