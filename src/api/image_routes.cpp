@@ -8,12 +8,12 @@
 
 #include "api/routes.h"
 #include "base/clock.h"
-#include "base/download.h"
 #include "base/file.h"
 #include "image/layer.h"
 #include "image/archive.h"
 #include "image/image_config.h"
 #include "image/reference.h"
+#include "registry/http_client.h"
 
 namespace berth::api {
 
@@ -198,7 +198,7 @@ Result<void> import_image(Request& request, ResponseWriter& response, engine::En
     if (fd < 0) return fail_errno("create a file for the download");
     ::close(fd);
     downloaded = name;
-    TRY(download(source, downloaded));
+    TRY(registry::download(source, downloaded));
     download_fd = TRY(open_file(downloaded, O_RDONLY));
   }
   std::string platform = request.query_value("platform");

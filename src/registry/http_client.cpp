@@ -1,11 +1,14 @@
 #include "registry/http_client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <memory>
 #include <optional>
+
+#include "base/file.h"
 
 namespace berth::registry {
 
@@ -98,6 +101,27 @@ CURL* thread_handle() {
 std::string HttpResponse::header(const std::string& name) const {
   auto it = headers.find(name);
   return it == headers.end() ? "" : it->second;
+}
+
+Result<void> download(const std::string& url, const std::string& path) {
+  if (!url.starts_with("http://") && !url.starts_with("https://")) return fail("unsupported URL \"" + url + "\": use http or https", EINVAL);
+  auto file = TRY(open_file(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  std::string pending;
+  auto flush = [&]() -> Result<void> {
+    TRY(write_all(file.get(), pending));
+    pending.clear();
+    return {};
+  };
+  HttpRequest request{.url = url};
+  request.follow_redirects = true;
+  request.sink = [&](std::string_view data) -> Result<void> {
+    pending.append(data);
+    return pending.size() >= (1 << 20) ? flush() : Result<void>();
+  };
+  auto response = TRY_CTX(perform(request), "download " + url);
+  if (response.status >= 400)
+    return fail("download " + url + ": The requested URL returned error: " + std::to_string(response.status), response.status == 404 ? ENOENT : EIO);
+  return flush();
 }
 
 std::string url_escape(const std::string& text) {

@@ -47,6 +47,10 @@ struct HttpResponse {
 // Get "https://…/v2/": …. HTTP error statuses are responses, not errors.
 Result<HttpResponse> perform(const HttpRequest& request);
 
+// GETs url (http or https, following redirects) into path, written a MiB
+// at a time: `import URL`.
+Result<void> download(const std::string& url, const std::string& path);
+
 // %-escapes a query parameter's value.
 std::string url_escape(const std::string& text);
 
