@@ -20,10 +20,13 @@ namespace {
 
 using image::Reference;
 
-struct Compressed {
-  std::string path;
+struct Gzipped {
   std::string digest;
   int64_t size = 0;
+};
+
+struct Compressed : Gzipped {
+  std::string path;  // the file it is in
 };
 
 // Whether deflate at level 1 shrinks data below 97 %, judged on its first
@@ -57,20 +60,15 @@ class CompressionProbe {
   std::string out_ = std::string(kSample + 1024, '\0');
 };
 
-// gzip of a stored layer into a file of dir. zlib's header carries no time
-// and every choice below depends only on the data, so the same layer
-// compresses to the same digest every time. Level 1: layers go to
+// The gzip of a stored layer, handed to sink as it comes. zlib's header
+// carries no time and every choice below depends only on the data, so the
+// same layer compresses to the same digest every time. Level 1: layers go to
 // registries on the local network far more than over slow links. Data that
 // level 1 cannot shrink (already compressed, random) is stored in deflate's
 // plain blocks instead, as Go's compressor skips it: on these machines
 // deflating it costs 25 MB/s for nothing. A probe decides at the start and
 // at every 16th MiB of stored data; a MiB deflated for nothing switches to
 // plain blocks.
-struct Gzipped {
-  std::string digest;
-  int64_t size = 0;
-};
-
 Result<Gzipped> gzip(const std::string& source, const std::function<Result<void>(std::string_view)>& sink) {
   auto in = TRY(open_file(source, O_RDONLY));
   z_stream z{};
@@ -130,15 +128,14 @@ Result<Gzipped> gzip(const std::string& source, const std::function<Result<void>
 
 // The gzip of a layer too large for one request, in a file of dir.
 Result<Compressed> gzip_to_file(const std::string& source, const std::string& dir) {
-  Compressed out{dir + "/" + random_hex(16) + ".gz"};
+  Compressed out;
+  out.path = dir + "/" + random_hex(16) + ".gz";
   auto file = TRY(open_file(out.path, O_WRONLY | O_CREAT | O_EXCL, 0600));
   bool complete = false;
   ScopeGuard remove([&] {
     if (!complete) ::unlink(out.path.c_str());
   });
-  auto gzipped = TRY(gzip(source, [&](std::string_view piece) { return write_all(file.get(), piece); }));
-  out.digest = gzipped.digest;
-  out.size = gzipped.size;
+  static_cast<Gzipped&>(out) = TRY(gzip(source, [&](std::string_view piece) { return write_all(file.get(), piece); }));
   complete = true;
   return out;
 }
