@@ -6,20 +6,10 @@ import subprocess
 
 import pytest
 
-from berthtest import Daemon, mounts_under
+from berthtest import Daemon
 
 DOCKER = shutil.which("docker")
 pytestmark = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not installed")
-
-
-@pytest.fixture
-def daemon(tmp_path):
-    d = Daemon(tmp_path).start()
-    d.import_busybox()
-    yield d
-    d.remove_all_containers()
-    d.stop()
-    assert mounts_under(d.data_root) == []
 
 
 def docker(daemon, *args, input=None):
@@ -129,7 +119,6 @@ def test_docker_run_it_under_a_pty(daemon):
     term.expect(r"42\r\n30 100\r\n")
     term.type("exit 6\r")
     assert term.wait() == 6
-
 
 
 def test_docker_commit_diff_cp(daemon, tmp_path):

@@ -8,20 +8,9 @@ import subprocess
 
 import pytest
 
-from berthtest import Daemon, DistributionRegistry, Registry, mounts_under
+from berthtest import DistributionRegistry, Registry
 
 HTPASSWD = "alice:$2b$04$xJES4B3IycTgnl.r9nqeK.MMEFyuuCVLE29lWYsCwis3qGIwtFgA2\n"  # alice:s3cret
-
-
-@pytest.fixture
-def daemon(tmp_path, monkeypatch):
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
-    d = Daemon(tmp_path).start()
-    d.import_busybox()
-    yield d
-    d.remove_all_containers()
-    d.stop()
-    assert mounts_under(d.data_root) == []
 
 
 def commit_layer(d, image, command):
