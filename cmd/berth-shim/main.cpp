@@ -1,4 +1,5 @@
-// berth-shim: holds one container (or exec) process on behalf of berthd.
-#include "shim/shim.h"
+// berth-shim: holds one container's process for berthd, once
+// berth-shim-start has created it (see shim/server.h).
+#include "shim/server.h"
 
-int main(int argc, char** argv) { return berth::shim::shim_main(argc, argv); }
+int main(int argc, char** argv) { return berth::shim::serve_main(argc, argv); }

@@ -2,19 +2,31 @@
 
 #include <time.h>
 
+#include <chrono>
 #include <cstdio>
 
 namespace berth {
 
+// Calendar arithmetic, not gmtime_r, strftime and printf: those load the
+// time zone database and the locale, which every shim would pay for.
 std::string rfc3339_now() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc;
-  gmtime_r(&ts.tv_sec, &utc);
-  char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto day = floor<days>(now);
+  year_month_day date(day);
+  hh_mm_ss time(floor<nanoseconds>(now - day));
+  std::string out = "0000-00-00T00:00:00.000000000Z";
+  auto put = [&](size_t at, size_t width, uint64_t value) {
+    for (size_t i = at + width; i > at; value /= 10) out[--i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, 4, static_cast<uint64_t>(static_cast<int>(date.year())));
+  put(5, 2, static_cast<unsigned>(date.month()));
+  put(8, 2, static_cast<unsigned>(date.day()));
+  put(11, 2, static_cast<uint64_t>(time.hours().count()));
+  put(14, 2, static_cast<uint64_t>(time.minutes().count()));
+  put(17, 2, static_cast<uint64_t>(time.seconds().count()));
+  put(20, 9, static_cast<uint64_t>(time.subseconds().count()));
+  return out;
 }
 
 int64_t rfc3339_to_unix(const std::string& text) {

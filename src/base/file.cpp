@@ -29,6 +29,22 @@ Result<std::string> read_fd(int fd) {
   }
 }
 
+Result<std::string> read_line(int fd) {
+  std::string out;
+  char buf[256];
+  while (!out.ends_with('\n')) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("read");
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  out.pop_back();
+  return out;
+}
+
 Result<std::string> read_file(const std::string& path) {
   auto fd = TRY(open_file(path, O_RDONLY));
   return TRY_CTX(read_fd(fd.get()), path);

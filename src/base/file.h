@@ -19,6 +19,9 @@ Result<UniqueFd> open_file(const std::string& path, int flags, mode_t mode = 0);
 
 Result<std::string> read_file(const std::string& path);
 Result<std::string> read_fd(int fd);
+// Up to a newline (left out) or EOF: for a pipe whose writer may be shared
+// with a process that keeps it open.
+Result<std::string> read_line(int fd);
 
 // Writes data with a single write(2), as cgroup and /proc files need.
 Result<void> write_file(const std::string& path, std::string_view data, int flags = O_WRONLY | O_TRUNC);

@@ -361,9 +361,8 @@ Result<void> Containers::start_locked(const std::shared_ptr<Entry>& entry) {
     return std::unexpected(error);
   };
   if (auto prepared = prepare_rootfs(c); !prepared) return failed(prepared.error());
-  ShimLaunch launch{paths_.shim, paths_.runtime, runtime_root(), c.id, state_dir(c.id), state_dir(c.id), log_path(c), logs,
+  ShimLaunch launch{paths_.shim, runtime_root(), c.id, state_dir(c.id), state_dir(c.id), log_path(c), logs,
                     field(c.config, "Tty") == true, field(c.config, "OpenStdin") == true, ""};
-  launch.fifo_start = true;  // berthd's specs have no hooks
   auto pid = launch_shim(launch);
   if (!pid) return failed(pid.error());
   auto connection = shim_subscribe(state_dir(c.id), false, false);
@@ -752,7 +751,7 @@ Result<UniqueFd> Containers::exec_prepare(const std::string& exec_id, bool detac
   ScopeGuard cleanup([&] { (void)remove_all(dir); });
   TRY(write_file_atomic(dir + "/process.json", process.dump(), 0600, false));
   bool tty = field(exec->config, "Tty") == true;
-  ShimLaunch launch{paths_.shim, paths_.runtime, runtime_root(), cid, state_dir(cid), dir, "", {}, tty,
+  ShimLaunch launch{paths_.shim, runtime_root(), cid, state_dir(cid), dir, "", {}, tty,
                     field(exec->config, "AttachStdin") == true, dir + "/process.json"};
   TRY(launch_shim(launch));
   auto monitor = TRY(shim_subscribe(dir, false, false));

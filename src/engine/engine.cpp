@@ -23,7 +23,7 @@ Engine::Engine(EngineConfig config, std::unique_ptr<image::ImageStore> images)
     : config_(std::move(config)), images_(std::move(images)) {
   std::string bin = config_.binary_dir.empty() ? own_directory() : config_.binary_dir;
   containers_ = std::make_unique<Containers>(
-      ContainerPaths{config_.data_root, config_.exec_root, bin + "/berth-shim", bin + "/berth-runtime", config_.init_path}, *images_, image_mutex_, events_);
+      ContainerPaths{config_.data_root, config_.exec_root, bin + "/berth-shim-start", config_.init_path}, *images_, image_mutex_, events_);
 }
 
 Result<std::unique_ptr<Engine>> Engine::open(const EngineConfig& config) {

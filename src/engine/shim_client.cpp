@@ -15,7 +15,7 @@ extern char** environ;
 namespace berth::engine {
 
 Result<pid_t> launch_shim(const ShimLaunch& l) {
-  std::vector<std::string> args = {l.shim, "--id", l.id, "--bundle", l.bundle, "--runtime", l.runtime, "--runtime-root", l.runtime_root,
+  std::vector<std::string> args = {l.shim, "--id", l.id, "--bundle", l.bundle, "--runtime-root", l.runtime_root,
                                    "--state-dir", l.state_dir};
   if (!l.log_path.empty()) {
     args.insert(args.end(), {"--log", l.log_path, "--log-max-size", std::to_string(l.log_options.max_size), "--log-max-files",
@@ -23,7 +23,6 @@ Result<pid_t> launch_shim(const ShimLaunch& l) {
   }
   if (l.tty) args.push_back("--tty");
   if (l.open_stdin) args.push_back("--stdin");
-  if (l.fifo_start) args.push_back("--fifo-start");
   if (!l.exec_process.empty()) args.insert(args.end(), {"--exec", l.exec_process});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -60,8 +59,8 @@ Result<pid_t> launch_shim(const ShimLaunch& l) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  std::string line = TRY(read_fd(ready_read.get()));
-  while (!line.empty() && line.back() == '\n') line.pop_back();
+  // The container process holds the pipe until it execs.
+  std::string line = TRY(read_line(ready_read.get()));
   if (line.starts_with("ok ")) return static_cast<pid_t>(std::atol(line.c_str() + 3));
   if (line.starts_with("error ")) return fail(line.substr(6));
   auto log = read_file(shim_log).value_or("");

@@ -14,8 +14,7 @@ namespace berth::engine {
 
 struct ShimLaunch {
   std::string shim;          // the berth-shim binary
-  std::string runtime;       // the OCI runtime binary
-  std::string runtime_root;  // its --root
+  std::string runtime_root;  // the runtime library's state root
   std::string id;            // container id
   std::string bundle;        // directory with config.json
   std::string state_dir;     // the shim's socket and exit status
@@ -24,7 +23,6 @@ struct ShimLaunch {
   bool tty = false;
   bool open_stdin = false;
   std::string exec_process;  // process.json of an exec
-  bool fifo_start = false;   // no poststart hooks: the shim starts the process itself
 };
 
 // Starts a shim and waits until it is ready: for a container, created and

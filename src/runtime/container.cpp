@@ -12,7 +12,6 @@
 #include <chrono>
 #include <functional>
 #include <cstdlib>
-#include <iostream>
 #include <thread>
 
 #include "base/exec_fifo.h"
@@ -71,7 +70,7 @@ Result<BundleConfig> load_bundle_config(const std::string& bundle) {
 // say so, and leave it out rather than fail at exec with EPERM.
 void warn_unavailable_capabilities(oci::Capabilities& caps) {
   for (const auto& name : drop_unavailable_capabilities(caps))
-    std::cerr << "berth-runtime: warning: " << name << " is not in the runtime's bounding set; the process will not have it\n";
+    (void)write_all(2, "berth-runtime: warning: " + name + " is not in the runtime's bounding set; the process will not have it\n");
 }
 
 std::string id_map_text(const std::vector<oci::IdMapping>& mappings) {
@@ -234,9 +233,14 @@ Result<Runtime::Launched> Runtime::launch(const std::string& id, const CreateOpt
   if (spec.linux->resources) TRY_CTX(cgroup->apply(*spec.linux->resources, spec.linux->devices), "apply cgroup limits");
 
   auto [sync, child_end] = TRY(SyncSocket::make_pair());
-  // Relative bind-mount sources are relative to the bundle.
+  // Relative bind-mount sources are relative to the bundle: the child starts
+  // there, and the caller (berth-shim runs this in-process) gets its own back.
+  UniqueFd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (::chdir(bundle.c_str()) != 0) return fail_errno("chdir " + bundle);
-  InitConfig config{&spec, id, rootfs, cgroup.get(), child_end.fd(), console.theirs.get(), fifo.get(),
+  ScopeGuard back([&] {
+    if (cwd) (void)::fchdir(cwd.get());
+  });
+  InitConfig config{&spec, id, rootfs, cgroup.get(), child_end.fd(), console.theirs.get(), fifo.get(), options.stdio,
                     options.preserve_fds, options.no_pivot, !options.no_new_keyring, std::move(plan)};
   SetupProcesses processes;
   TRY(processes.fork_first(
@@ -300,9 +304,9 @@ Result<Runtime::Launched> Runtime::launch(const std::string& id, const CreateOpt
   return launched;
 }
 
-Result<void> Runtime::create(const std::string& id, const CreateOptions& options) {
-  TRY(launch(id, options, /*via_fifo=*/true, /*proxy_terminal=*/false));
-  return {};
+Result<pid_t> Runtime::create(const std::string& id, const CreateOptions& options) {
+  auto launched = TRY(launch(id, options, /*via_fifo=*/true, /*proxy_terminal=*/false));
+  return launched.record.pid;
 }
 
 Result<void> Runtime::start(const std::string& id) {
@@ -405,7 +409,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& options) {
   }
   auto cgroup = TRY(open_cgroup(spec.linux->cgroups_path, id));
   auto [sync, child_end] = TRY(SyncSocket::make_pair());
-  ExecConfig config{&process, &spec.linux->seccomp, child_end.fd(), console.theirs.get(), options.preserve_fds,
+  ExecConfig config{&process, &spec.linux->seccomp, child_end.fd(), console.theirs.get(), options.stdio, options.preserve_fds,
                     std::move(plan)};
   SetupProcesses processes;
   TRY(processes.fork_first(

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,8 +15,12 @@
 
 namespace berth::runtime {
 
+// The process's stdin, stdout and stderr: -1 leaves the caller's own.
+using Stdio = std::array<int, 3>;
+
 struct CreateOptions {
   std::string bundle = ".";
+  Stdio stdio{-1, -1, -1};
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
@@ -25,6 +30,7 @@ struct CreateOptions {
 
 struct ExecOptions {
   oci::Process process;
+  Stdio stdio{-1, -1, -1};
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
@@ -40,8 +46,8 @@ class Runtime {
  public:
   explicit Runtime(std::string root) : store_(std::move(root)) {}
 
-  // Sets the container up and leaves its process waiting for start.
-  Result<void> create(const std::string& id, const CreateOptions& options);
+  // Sets the container up and leaves its process waiting for start: its pid.
+  Result<pid_t> create(const std::string& id, const CreateOptions& options);
   // Lets a created container's process exec.
   Result<void> start(const std::string& id);
   // create + start; in the foreground waits and deletes, returning the exit status.

@@ -1,7 +1,6 @@
 #include "runtime/hooks.h"
 
-#include <iostream>
-
+#include "base/file.h"
 #include "base/subprocess.h"
 
 namespace berth::runtime {
@@ -33,7 +32,7 @@ Result<void> run_hooks(const std::vector<oci::Hook>& hooks, const std::string& k
 void run_hooks_warning(const std::vector<oci::Hook>& hooks, const std::string& kind, const std::string& state_json) {
   for (const auto& hook : hooks)
     if (auto result = run_hook(hook, kind, state_json); !result)
-      std::cerr << "berth-runtime: warning: " << result.error().message() << "\n";
+      (void)write_all(2, "berth-runtime: warning: " + result.error().message() + "\n");
 }
 
 }  // namespace berth::runtime

@@ -182,9 +182,16 @@ Result<void> setup_exec(const ExecConfig& config, const SyncSocket& sync) {
   return exec_process(process, *config.seccomp, executable, config.preserve_fds);
 }
 
+// The stdio the caller chose for the process, in place of its own.
+void take_stdio(const Stdio& stdio) {
+  for (int fd = 0; fd < 3; ++fd)
+    if (stdio[fd] >= 0) ::dup2(stdio[fd], fd);
+}
+
 }  // namespace
 
 [[noreturn]] void container_child(const InitConfig& config) {
+  take_stdio(config.stdio);
   SyncSocket sync{UniqueFd(config.sync_fd)};
   enter_namespaces_and_fork(sync, config.namespaces, [&] {
     auto result = setup_container(config, sync);
@@ -193,6 +200,7 @@ Result<void> setup_exec(const ExecConfig& config, const SyncSocket& sync) {
 }
 
 [[noreturn]] void exec_child(const ExecConfig& config) {
+  take_stdio(config.stdio);
   SyncSocket sync{UniqueFd(config.sync_fd)};
   enter_namespaces_and_fork(sync, config.namespaces, [&] {
     auto result = setup_exec(config, sync);

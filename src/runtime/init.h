@@ -11,6 +11,7 @@
 #include "base/unique_fd.h"
 #include "oci/runtime_spec.h"
 #include "runtime/cgroup.h"
+#include "runtime/container.h"
 
 namespace berth::runtime {
 
@@ -38,6 +39,7 @@ struct InitConfig {
   int sync_fd = -1;
   int console_fd = -1;  // console socket to send the pty master to
   int fifo_fd = -1;     // O_PATH exec.fifo; -1: the runtime starts us over sync
+  Stdio stdio{-1, -1, -1};
   int preserve_fds = 0;
   bool no_pivot = false;
   bool new_keyring = true;
@@ -49,6 +51,7 @@ struct ExecConfig {
   const std::optional<oci::Seccomp>* seccomp = nullptr;
   int sync_fd = -1;
   int console_fd = -1;
+  Stdio stdio{-1, -1, -1};
   int preserve_fds = 0;
   NamespacePlan namespaces;
 };

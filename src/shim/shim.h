@@ -1,12 +1,14 @@
-// berth-shim: one small process per running container (and per exec). It
-// runs the OCI runtime, holds the process's stdio or pty, writes the log,
-// reaps the exit status, and outlives berthd, which talks to it over a unix
-// socket in the shim's state directory (see protocol.h).
+// berth-shim-start: what berthd runs for each container and each exec.
 //
-// berthd starts it with a pipe on fd 3; the shim detaches (a new session,
-// not berthd's child), creates the container (or, for an exec, nothing yet),
-// listens, and writes "ok PID\n" or "error MESSAGE\n" on fd 3. The process
-// begins on the first {"op":"start"} so that attached clients miss nothing.
+// berthd starts it with a pipe on fd 3. It detaches (a new session, not
+// berthd's child, a subreaper), listens on the shim socket and writes
+// "ok PID\n" or "error MESSAGE\n" on fd 3:
+// - For a container, it first creates the container with the runtime
+//   library (in this process: no runtime executable to start), then execs
+//   berth-shim (shim/server.h), handing over the socket and the stdio ends.
+//   The container's process is its child and waits on its exec fifo.
+// - For an exec, it serves itself, and makes the process on the first
+//   {"op":"start"}, so that attached clients miss nothing.
 #pragma once
 
 namespace berth::shim {
