@@ -71,6 +71,7 @@ int daemon_main(int argc, char** argv) {
     return 1;
   }
   server.run_until(signals);
+  (*engine)->containers().finish_removals(std::chrono::seconds(10));
   // Connection threads (an events stream, a slow client) may still be
   // running; end here rather than destroy what they use under them. Every
   // change is already durable (SQLite transactions, atomic files).

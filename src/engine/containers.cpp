@@ -83,6 +83,7 @@ Containers::Containers(ContainerPaths paths, image::ImageStore& images, std::mut
     : paths_(std::move(paths)), images_(images), image_mutex_(image_mutex), events_(events) {}
 
 std::string Containers::container_dir(const std::string& id) const { return paths_.data_root + "/containers/" + id; }
+std::string Containers::trash_dir(const std::string& id) const { return paths_.data_root + "/trash/" + id; }
 std::string Containers::state_dir(const std::string& id) const { return paths_.exec_root + "/containers/" + id; }
 std::string Containers::log_path(const Container& c) const { return container_dir(c.id) + "/" + c.id + "-json.log"; }
 
@@ -96,6 +97,13 @@ Result<void> Containers::restore() {
   std::string root = paths_.data_root + "/containers";
   TRY(make_dirs(root, 0700));
   TRY(make_dirs(paths_.exec_root + "/containers", 0700));
+  TRY(make_dirs(trash_dir(""), 0700));
+  // What removals cut short left behind.
+  auto trash = TRY(open_file(trash_dir(""), O_RDONLY | O_DIRECTORY));
+  for (const auto& id : TRY(list_directory(trash.get()))) {
+    cleanup_rootfs(id, trash_dir(id));
+    (void)remove_all(trash_dir(id));
+  }
   auto dir = TRY(open_file(root, O_RDONLY | O_DIRECTORY));
   for (const auto& id : TRY(list_directory(dir.get()))) {
     auto text = read_file(root + "/" + id + "/container.json");
@@ -115,22 +123,29 @@ Result<void> Containers::restore() {
     }
     if (auto conn = shim_subscribe(state_dir(id), false, false)) {
       entry->shim_ready = true;
-      std::thread(&Containers::monitor, this, entry, std::move(*conn)).detach();
+      std::thread(&Containers::monitor, this, entry, std::move(*conn), 0).detach();
     } else {
       handle_exit(entry, shim_exit_status(state_dir(id)));
     }
   }
   // As Docker at its start: containers whose policy is always (or
-  // unless-stopped, and not stopped by hand) run again.
-  std::vector<std::shared_ptr<Entry>> to_start;
+  // unless-stopped, and not stopped by hand) run again, and those that
+  // were to go with their exit (--rm) and ended meanwhile go.
+  std::vector<std::shared_ptr<Entry>> to_start, to_remove;
   for (const auto& [id, entry] : by_id_) {
     std::string policy = string_field(field(entry->c.host_config, "RestartPolicy"), "Name");
-    if (!entry->shim_ready && entry->c.state.status == "exited" && !entry->c.manually_stopped &&
-        (policy == "always" || policy == "unless-stopped"))
+    if (entry->shim_ready) continue;
+    if (field(entry->c.host_config, "AutoRemove") == true)
+      to_remove.push_back(entry);
+    else if (entry->c.state.status == "exited" && !entry->c.manually_stopped && (policy == "always" || policy == "unless-stopped"))
       to_start.push_back(entry);
   }
-  if (!to_start.empty())
-    std::thread([this, to_start] {
+  if (!to_start.empty() || !to_remove.empty())
+    std::thread([this, to_start, to_remove] {
+      for (const auto& entry : to_remove) {
+        std::lock_guard op(entry->op);
+        (void)remove_locked(entry);
+      }
       for (const auto& entry : to_start) {
         std::lock_guard op(entry->op);
         (void)start_locked(entry);
@@ -331,9 +346,9 @@ Result<void> Containers::with_rootfs(const std::string& ref, const std::function
   return use(rootfs);
 }
 
-void Containers::cleanup_rootfs(const std::string& id) {
+void Containers::cleanup_rootfs(const std::string& id, const std::string& dir) {
   (void)runtime::Runtime(runtime_root()).remove(id, /*force=*/true);
-  (void)image::unmount(container_dir(id) + "/rootfs");
+  (void)image::unmount((dir.empty() ? container_dir(id) : dir) + "/rootfs");
   (void)remove_all(state_dir(id));
 }
 
@@ -363,22 +378,25 @@ Result<void> Containers::start_locked(const std::shared_ptr<Entry>& entry) {
   if (auto prepared = prepare_rootfs(c); !prepared) return failed(prepared.error());
   ShimLaunch launch{paths_.shim, runtime_root(), c.id, state_dir(c.id), state_dir(c.id), log_path(c), logs,
                     field(c.config, "Tty") == true, field(c.config, "OpenStdin") == true, ""};
-  auto pid = launch_shim(launch);
-  if (!pid) return failed(pid.error());
+  auto shim = launch_shim(launch);
+  if (!shim) return failed(shim.error());
   auto connection = shim_subscribe(state_dir(c.id), false, false);
-  if (!connection) return failed(connection.error());
+  if (!connection) {
+    reap_shim(shim->shim, /*later=*/true);
+    return failed(connection.error());
+  }
   {
     std::unique_lock lock(mutex_);
     ContainerState& s = entry->c.state;
     s = ContainerState{};
     s.status = "running";
-    s.pid = *pid;
+    s.pid = shim->process;
     s.started_at = rfc3339_now();
     entry->start_error.reset();
     entry->shim_ready = true;
     (void)persist(entry->c);
     changed_.notify_all();
-    std::thread(&Containers::monitor, this, entry, std::move(*connection)).detach();
+    std::thread(&Containers::monitor, this, entry, std::move(*connection), shim->shim).detach();
     // Attached clients first, so they see the first byte of output.
     changed_.wait_for(lock, std::chrono::seconds(5), [&] { return entry->pending_attaches == 0; });
   }
@@ -397,7 +415,7 @@ Result<void> Containers::start_locked(const std::shared_ptr<Entry>& entry) {
   return {};
 }
 
-void Containers::monitor(std::shared_ptr<Entry> entry, UniqueFd connection) {
+void Containers::monitor(std::shared_ptr<Entry> entry, UniqueFd connection, pid_t shim) {
   std::optional<int> status;
   for (;;) {
     auto frame = shim::read_frame(connection.get());
@@ -410,6 +428,7 @@ void Containers::monitor(std::shared_ptr<Entry> entry, UniqueFd connection) {
   connection.reset();
   if (!status) status = shim_exit_status(state_dir(entry->c.id));
   handle_exit(entry, status);
+  reap_shim(shim);
   apply_restart_policy(entry);
 }
 
@@ -417,8 +436,9 @@ void Containers::handle_exit(const std::shared_ptr<Entry>& entry, std::optional<
   std::string id = entry->c.id;
   bool oom_killed = runtime::Runtime(runtime_root()).oom_killed(id).value_or(false);
   // Cleaned up while the container still counts as running, so that no
-  // start can come in between.
-  cleanup_rootfs(id);
+  // start can come in between; one that goes with its exit (--rm) is
+  // cleaned up by its removal, once those waiting for it have heard.
+  if (field(entry->c.host_config, "AutoRemove") != true) cleanup_rootfs(id);
   std::lock_guard lock(mutex_);
   ContainerState& s = entry->c.state;
   s.pid = 0;
@@ -630,16 +650,30 @@ Result<void> Containers::remove_locked(const std::shared_ptr<Entry>& entry) {
     if (entry->removed) return {};
     entry->c.state.status = "removing";
   }
-  // Not running: its exit (or failed start, or berthd's restore) already
-  // unmounted it and removed its runtime state.
-  TRY(remove_all(container_dir(id)));
-  std::lock_guard lock(mutex_);
-  by_id_.erase(id);
-  std::erase_if(execs_, [&](const auto& kv) { return kv.second->container_id == id; });
-  entry->removed = true;
-  changed_.notify_all();
+  // Out of sight with one rename, so that waiters hear at once (--rm); the
+  // files go after, and berthd's restore finishes what a crash cut short.
+  std::string trash = trash_dir(id);
+  if (::rename(container_dir(id).c_str(), trash.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + container_dir(id));
+  {
+    std::lock_guard lock(mutex_);
+    by_id_.erase(id);
+    std::erase_if(execs_, [&](const auto& kv) { return kv.second->container_id == id; });
+    entry->removed = true;
+    removals_++;
+    changed_.notify_all();
+  }
   events_.publish("container", "destroy", id, {{"name", entry->c.name}, {"image", string_field(entry->c.config, "Image")}});
-  return {};
+  cleanup_rootfs(id, trash);  // left for the removal by an exit (--rm)
+  auto removed = remove_all(trash);
+  std::lock_guard lock(mutex_);
+  removals_--;
+  changed_.notify_all();
+  return removed;
+}
+
+void Containers::finish_removals(std::chrono::seconds timeout) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, timeout, [&] { return removals_ == 0; });
 }
 
 Result<void> Containers::rename(const std::string& ref, const std::string& new_name) {
@@ -753,12 +787,17 @@ Result<UniqueFd> Containers::exec_prepare(const std::string& exec_id, bool detac
   bool tty = field(exec->config, "Tty") == true;
   ShimLaunch launch{paths_.shim, runtime_root(), cid, state_dir(cid), dir, "", {}, tty,
                     field(exec->config, "AttachStdin") == true, dir + "/process.json"};
-  TRY(launch_shim(launch));
+  auto shim = TRY(launch_shim(launch));
+  ScopeGuard stop_shim([&] {  // it has no process yet
+    ::kill(shim.shim, SIGKILL);
+    reap_shim(shim.shim);
+  });
   auto monitor = TRY(shim_subscribe(dir, false, false));
   UniqueFd output;
   if (!detach) output = TRY(shim_subscribe(dir, field(exec->config, "AttachStdout") == true, field(exec->config, "AttachStderr") == true));
   cleanup.dismiss();
-  std::thread([this, exec_id, dir, monitor = std::move(monitor)]() mutable {
+  stop_shim.dismiss();
+  std::thread([this, exec_id, dir, monitor = std::move(monitor), shim = shim.shim]() mutable {
     std::optional<int> status;
     for (;;) {
       auto frame = shim::read_frame(monitor.get());
@@ -767,6 +806,7 @@ Result<UniqueFd> Containers::exec_prepare(const std::string& exec_id, bool detac
     }
     if (!status) status = shim_exit_status(dir);
     exec_exited(exec_id, status.value_or(255));
+    reap_shim(shim);
     (void)remove_all(dir);
   }).detach();
   return output;

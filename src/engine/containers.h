@@ -59,6 +59,9 @@ class Containers {
   Result<void> pause(const std::string& ref);
   Result<void> unpause(const std::string& ref);
   Result<void> remove(const std::string& ref, bool force);
+  // Waits (at most timeout) for the files of removed containers to go: a
+  // removal by an exit (--rm) finishes after its waiters have heard.
+  void finish_removals(std::chrono::seconds timeout);
   Result<void> rename(const std::string& ref, const std::string& new_name);
   // Changes the limits (and restart policy), in the running container too.
   Result<void> update(const std::string& ref, const Json& body);
@@ -103,6 +106,8 @@ class Containers {
   std::string log_path(const Container& c) const;
   std::string container_dir(const std::string& id) const;
   std::string state_dir(const std::string& id) const;
+  // Where a container's directory goes while its files are removed.
+  std::string trash_dir(const std::string& id) const;
   std::string runtime_root() const { return paths_.exec_root + "/runtime"; }
   const ContainerPaths& paths() const { return paths_; }
   image::ImageStore& images() { return images_; }
@@ -118,8 +123,12 @@ class Containers {
   Result<void> prepare_rootfs(const Container& c);
   Result<void> mount_rootfs(const Container& c, image::Image* image = nullptr);
   Result<std::vector<std::string>> lower_dirs(const Container& c, image::Image* image);
-  void cleanup_rootfs(const std::string& id);
-  void monitor(std::shared_ptr<Entry> entry, UniqueFd connection);
+  // Removes the runtime's state, the rootfs mount (in dir, by default the
+  // container's directory) and the shim's state directory.
+  void cleanup_rootfs(const std::string& id, const std::string& dir = "");
+  // Waits for the shim's report of the exit (and then for the shim, when it
+  // is our child), and applies the restart policy.
+  void monitor(std::shared_ptr<Entry> entry, UniqueFd connection, pid_t shim);
   void handle_exit(const std::shared_ptr<Entry>& entry, std::optional<int> status);
   void apply_restart_policy(const std::shared_ptr<Entry>& entry);
   Result<void> send_signal(const std::shared_ptr<Entry>& entry, int signal);
@@ -137,6 +146,7 @@ class Containers {
   std::condition_variable changed_;
   std::map<std::string, std::shared_ptr<Entry>> by_id_;
   std::map<std::string, std::shared_ptr<Exec>> execs_;
+  int removals_ = 0;  // removed containers whose files are still being deleted
   std::mt19937 rng_{std::random_device{}()};
 };
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
 #include <vector>
 
 #include "base/file.h"
@@ -14,7 +15,7 @@ extern char** environ;
 
 namespace berth::engine {
 
-Result<pid_t> launch_shim(const ShimLaunch& l) {
+Result<LaunchedShim> launch_shim(const ShimLaunch& l) {
   std::vector<std::string> args = {l.shim, "--id", l.id, "--bundle", l.bundle, "--runtime-root", l.runtime_root,
                                    "--state-dir", l.state_dir};
   if (!l.log_path.empty()) {
@@ -41,7 +42,9 @@ Result<pid_t> launch_shim(const ShimLaunch& l) {
   std::string shim_log = l.state_dir + "/shim.log";
   posix_spawn_file_actions_addopen(&actions, 2, shim_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions, ready_write.get(), 3);
-  // Nothing of berthd's signal handling (blocked SIGTERM, ignored SIGPIPE) carries over.
+  // Nothing of berthd's signal handling (blocked SIGTERM, ignored SIGPIPE)
+  // carries over, and a session of its own keeps berthd's signals away: the
+  // shim outlives berthd.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   ScopeGuard free_attr([&] { posix_spawnattr_destroy(&attr); });
@@ -50,21 +53,29 @@ Result<pid_t> launch_shim(const ShimLaunch& l) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
   pid_t pid = 0;
   if (int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ); rc != 0)
     return fail("start " + l.shim + ": " + std::strerror(rc), rc);
   ready_write.reset();
-  // The shim forks itself away at once; what we started exits.
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
   // The container process holds the pipe until it execs.
-  std::string line = TRY(read_line(ready_read.get()));
-  if (line.starts_with("ok ")) return static_cast<pid_t>(std::atol(line.c_str() + 3));
-  if (line.starts_with("error ")) return fail(line.substr(6));
+  auto line = read_line(ready_read.get());
+  if (line && line->starts_with("ok ")) return LaunchedShim{static_cast<pid_t>(std::atol(line->c_str() + 3)), pid};
+  reap_shim(pid);
+  if (!line) return std::unexpected(line.error());
+  if (line->starts_with("error ")) return fail(line->substr(6));
   auto log = read_file(shim_log).value_or("");
   return fail("berth-shim failed to start" + (log.empty() ? std::string() : ": " + log));
+}
+
+void reap_shim(pid_t shim, bool later) {
+  if (shim <= 0) return;
+  if (later) {
+    std::thread([shim] { reap_shim(shim); }).detach();
+    return;
+  }
+  while (::waitpid(shim, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 Result<Json> shim_request(const std::string& state_dir, const Json& request) {

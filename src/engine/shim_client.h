@@ -25,9 +25,19 @@ struct ShimLaunch {
   std::string exec_process;  // process.json of an exec
 };
 
+struct LaunchedShim {
+  pid_t process = 0;  // the container's pid; 0 for an exec, whose process comes at start
+  pid_t shim = 0;     // berthd's child until it ends: see reap_shim
+};
+
 // Starts a shim and waits until it is ready: for a container, created and
-// waiting for start. Returns the container's pid (0 for an exec).
-Result<pid_t> launch_shim(const ShimLaunch& launch);
+// waiting for start.
+Result<LaunchedShim> launch_shim(const ShimLaunch& launch);
+
+// Waits for a shim this berthd started to end, so it leaves no zombie (a
+// shim from before a restart is not our child: nothing to do). With
+// `later`, on a thread of its own.
+void reap_shim(pid_t shim, bool later = false);
 
 // One request to the shim in state_dir, on a connection of its own.
 Result<Json> shim_request(const std::string& state_dir, const Json& request);

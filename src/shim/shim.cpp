@@ -203,11 +203,8 @@ int shim_main(int argc, char** argv) {
     return 2;
   }
   const Options options = std::move(*parsed);
-  // Not berthd's child and not in its session: the shim outlives it.
-  pid_t child = ::fork();
-  if (child < 0) return 1;
-  if (child > 0) ::_exit(0);
-  ::setsid();
+  // berthd started us in a session of our own. The container's process
+  // becomes our child when the runtime's setup process exits.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);

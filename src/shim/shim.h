@@ -1,7 +1,7 @@
 // berth-shim-start: what berthd runs for each container and each exec.
 //
-// berthd starts it with a pipe on fd 3. It detaches (a new session, not
-// berthd's child, a subreaper), listens on the shim socket and writes
+// berthd starts it in a session of its own with a pipe on fd 3 (and reaps
+// it when it ends). It listens on the shim socket and writes
 // "ok PID\n" or "error MESSAGE\n" on fd 3:
 // - For a container, it first creates the container with the runtime
 //   library (in this process: no runtime executable to start), then execs
