@@ -380,13 +380,8 @@ Result<void> Containers::start_locked(const std::shared_ptr<Entry>& entry) {
                     field(c.config, "Tty") == true, field(c.config, "OpenStdin") == true, ""};
   auto shim = launch_shim(launch);
   if (!shim) return failed(shim.error());
-  auto connection = shim_subscribe(state_dir(c.id), false, false);
-  if (!connection) {
-    reap_shim(shim->shim, /*later=*/true);
-    return failed(connection.error());
-  }
   {
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     ContainerState& s = entry->c.state;
     s = ContainerState{};
     s.status = "running";
@@ -394,8 +389,21 @@ Result<void> Containers::start_locked(const std::shared_ptr<Entry>& entry) {
     s.started_at = rfc3339_now();
     entry->start_error.reset();
     entry->shim_ready = true;
+    changed_.notify_all();  // waiting attaches subscribe while we do
+  }
+  auto connection = shim_subscribe(state_dir(c.id), false, false);
+  if (!connection) {
+    {
+      std::lock_guard lock(mutex_);
+      entry->c.state = c.state;
+      entry->shim_ready = false;
+    }
+    reap_shim(shim->shim, /*later=*/true);
+    return failed(connection.error());
+  }
+  {
+    std::unique_lock lock(mutex_);
     (void)persist(entry->c);
-    changed_.notify_all();
     std::thread(&Containers::monitor, this, entry, std::move(*connection), shim->shim).detach();
     // Attached clients first, so they see the first byte of output.
     changed_.wait_for(lock, std::chrono::seconds(5), [&] { return entry->pending_attaches == 0; });

@@ -48,11 +48,13 @@ Result<LaunchedShim> launch_shim(const ShimLaunch& l) {
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   ScopeGuard free_attr([&] { posix_spawnattr_destroy(&attr); });
-  sigset_t none, all;
+  // (Handlers end with the exec anyway; SIGPIPE is the one berthd ignores.)
+  sigset_t none, ignored;
   sigemptyset(&none);
-  sigfillset(&all);
+  sigemptyset(&ignored);
+  sigaddset(&ignored, SIGPIPE);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigdefault(&attr, &ignored);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
   pid_t pid = 0;
   if (int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ); rc != 0)
