@@ -15,8 +15,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -27,6 +32,51 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+
+// Threads for connections, kept a while for the next one: starting a thread
+// (and handing its stack back after) cost about as much as a short request,
+// and `run` makes four connections.
+class Workers {
+ public:
+  using Job = std::move_only_function<void()>;
+
+  void run(Job job) {
+    std::unique_lock lock(mutex_);
+    if (idle_ > 0) {
+      idle_--;
+      jobs_.push_back(std::move(job));
+      ready_.notify_one();
+      return;
+    }
+    lock.unlock();
+    std::thread([this, job = std::move(job)]() mutable { work(std::move(job)); }).detach();
+  }
+
+ private:
+  static constexpr int kMaxIdle = 8;
+  static constexpr auto kIdleTime = std::chrono::seconds(30);
+
+  void work(Job job) {
+    for (;;) {
+      job();
+      job = nullptr;
+      std::unique_lock lock(mutex_);
+      if (idle_ >= kMaxIdle) return;
+      idle_++;
+      if (!ready_.wait_for(lock, kIdleTime, [&] { return !jobs_.empty(); })) {
+        idle_--;
+        return;
+      }
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Job> jobs_;
+  int idle_ = 0;  // threads waiting for a job, less the jobs handed to them
+};
 using Socket = asio::generic::stream_protocol::socket;
 using TlsStream = asio::ssl::stream<Socket>;
 
@@ -301,6 +351,7 @@ int HttpServer::port() const {
 
 void HttpServer::run() {
   asio::io_context io;
+  static Workers& workers = *new Workers;  // never destroyed: its threads may outlive run()
   while (!stopping_) {
     int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -312,13 +363,13 @@ void HttpServer::run() {
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     Socket socket(io, asio::generic::stream_protocol(family_, SOCK_STREAM), fd);
-    std::thread([socket = std::move(socket), this]() mutable {
+    workers.run([socket = std::move(socket), this]() mutable {
       if (!tls_) return serve_connection(socket, dispatch_, headers_);
       TlsStream stream(std::move(socket), *tls_);
       beast::error_code ec;
       stream.handshake(asio::ssl::stream_base::server, ec);
       if (!ec) serve_connection(stream, dispatch_, headers_);
-    }).detach();
+    });
   }
 }
 
