@@ -6,13 +6,16 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <functional>
 #include <cstdlib>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "base/exec_fifo.h"
 #include "base/file.h"
@@ -158,7 +161,8 @@ Result<void> wait_for_exec(const SyncSocket& sync) {
 
 // The processes a container setup forks: the first child, which enters
 // the namespaces and exits, and the container process it forks with
-// CLONE_PARENT. Until released, both are killed if setup fails.
+// CLONE_PARENT (or only the container process, cloned in its namespaces).
+// Until released, both are killed if setup fails.
 class SetupProcesses {
  public:
   SetupProcesses() = default;
@@ -173,12 +177,16 @@ class SetupProcesses {
   }
 
   // Forks the first child to run child_main (which never returns), moves it
-  // into the cgroup and then lets it go on.
-  Result<void> fork_first(const std::function<void()>& child_main, Cgroup& cgroup, SyncSocket& sync) {
-    first_ = ::fork();
+  // into the cgroup and then lets it go on. With clone flags, that child is
+  // the container process itself, made in its namespaces.
+  Result<void> fork_first(const std::function<void()>& child_main, Cgroup& cgroup, SyncSocket& sync,
+                          std::optional<int> clone_flags = std::nullopt) {
+    first_ = clone_flags ? static_cast<pid_t>(::syscall(SYS_clone, *clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr))
+                         : ::fork();
     if (first_ < 0) return fail_errno("fork");
     if (first_ == 0) child_main();
-    TRY(cgroup.add_process(first_));
+    if (clone_flags) std::swap(first_, container_);
+    TRY(cgroup.add_process(clone_flags ? container_ : first_));
     return sync.send(SyncType::kGo);
   }
 
@@ -243,12 +251,13 @@ Result<Runtime::Launched> Runtime::launch(const std::string& id, const CreateOpt
   InitConfig config{&spec, id, rootfs, cgroup.get(), child_end.fd(), console.theirs.get(), fifo.get(), options.stdio,
                     options.preserve_fds, options.no_pivot, !options.no_new_keyring, std::move(plan)};
   SetupProcesses processes;
+  auto direct = direct_clone_flags(config.namespaces);
   TRY(processes.fork_first(
       [&] {
         sync.close();
-        container_child(config);
+        direct ? container_child_direct(config) : container_child(config);
       },
-      *cgroup, sync));
+      *cgroup, sync, direct));
   child_end.close();
   console.theirs.reset();
   config.namespaces.joins.clear();

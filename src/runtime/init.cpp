@@ -199,6 +199,23 @@ void take_stdio(const Stdio& stdio) {
   });
 }
 
+std::optional<int> direct_clone_flags(const NamespacePlan& plan) {
+  if (!plan.joins.empty() || (plan.new_flags & (CLONE_NEWUSER | CLONE_NEWTIME))) return std::nullopt;
+  return plan.new_flags & ~CLONE_NEWCGROUP;
+}
+
+[[noreturn]] void container_child_direct(const InitConfig& config) {
+  take_stdio(config.stdio);
+  SyncSocket sync{UniqueFd(config.sync_fd)};
+  auto result = [&]() -> Result<void> {
+    TRY(sync.expect(SyncType::kGo));  // the runtime has put us in the cgroup
+    if ((config.namespaces.new_flags & CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) != 0)
+      return fail_errno("create cgroup namespace");
+    return setup_container(config, sync);
+  }();
+  die(sync, result.error());
+}
+
 [[noreturn]] void exec_child(const ExecConfig& config) {
   take_stdio(config.stdio);
   SyncSocket sync{UniqueFd(config.sync_fd)};

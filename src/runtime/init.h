@@ -58,6 +58,15 @@ struct ExecConfig {
 
 // Child side of create/run: never returns.
 [[noreturn]] void container_child(const InitConfig& config);
+
+// The flags of a clone that makes the container process in its namespaces
+// at once, with no first child (each fork copies the runtime's page tables,
+// 2 ms on a VM): when no namespace is joined and there is no user or time
+// namespace (those need a step between). A cgroup namespace comes after,
+// once the process is in its cgroup.
+std::optional<int> direct_clone_flags(const NamespacePlan& plan);
+// Child side of create/run for such a clone: never returns.
+[[noreturn]] void container_child_direct(const InitConfig& config);
 // Child side of exec: never returns.
 [[noreturn]] void exec_child(const ExecConfig& config);
 
