@@ -2,8 +2,9 @@
 their shims, and the daemon picks them up with their states."""
 
 import signal
+import subprocess
 
-from berthtest import wait_for
+from berthtest import mounts_under, wait_for
 
 
 def test_containers_survive_a_daemon_killed_with_sigkill(busybox):
@@ -56,3 +57,29 @@ def test_always_containers_start_again_with_the_daemon(busybox):
     wait_for(lambda: busybox.inspect("always", "{{.State.Status}}") == "running")
     assert busybox.inspect("always", "{{.State.Pid}}") != pid
     assert busybox.inspect("stopped", "{{.State.Status}}") == "exited"
+
+
+def test_rm_containers_that_ended_while_the_daemon_was_down_go_at_its_start(busybox):
+    busybox.berth("run", "-d", "--rm", "--name", "brief", "busybox", "sh", "-c", "sleep 1", check=True)
+    pid = busybox.inspect("brief", "{{.State.Pid}}")
+    busybox.stop(signal.SIGKILL)
+    import os
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"))
+    busybox.start()
+    wait_for(lambda: busybox.container_ids() == [])
+    wait_for(lambda: list((busybox.data_root / "trash").iterdir()) == [])
+    assert mounts_under(busybox.data_root) == []
+
+
+def test_a_removal_cut_short_is_finished_at_the_daemon_start(busybox):
+    """Removal moves the container's directory to trash/ and deletes it after
+    its waiters have heard; a daemon killed in between finishes it."""
+    busybox.stop()
+    left = busybox.data_root / "trash" / "0123abcd"
+    (left / "rootfs").mkdir(parents=True)
+    (left / "upper" / "etc").mkdir(parents=True)
+    (left / "upper" / "etc" / "hosts").write_text("x")
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(left / "rootfs")], check=True)
+    busybox.start()
+    assert not left.exists()
+    assert mounts_under(busybox.data_root) == []
