@@ -391,7 +391,8 @@ Result<void> Containers::start_locked(const std::shared_ptr<Entry>& entry) {
     entry->shim_ready = true;
     changed_.notify_all();  // waiting attaches subscribe while we do
   }
-  auto connection = shim_subscribe(state_dir(c.id), false, false);
+  // The shim may still be becoming berth-shim: its reply is not awaited.
+  auto connection = shim_subscribe(state_dir(c.id), false, false, /*await_reply=*/false);
   if (!connection) {
     {
       std::lock_guard lock(mutex_);
@@ -462,7 +463,7 @@ void Containers::handle_exit(const std::shared_ptr<Entry>& entry, std::optional<
   }
   entry->shim_ready = false;
   entry->exits++;
-  (void)persist(entry->c);
+  if (field(entry->c.host_config, "AutoRemove") != true) (void)persist(entry->c);  // one to remove now is not kept
   changed_.notify_all();
   if (s.oom_killed) events_.publish("container", "oom", id, {{"name", entry->c.name}});
   events_.publish("container", "die", id,

@@ -93,9 +93,10 @@ Result<Json> shim_request(const std::string& state_dir, const Json& request) {
   }
 }
 
-Result<UniqueFd> shim_subscribe(const std::string& state_dir, bool stdout, bool stderr) {
+Result<UniqueFd> shim_subscribe(const std::string& state_dir, bool stdout, bool stderr, bool await_reply) {
   UniqueFd fd(TRY(shim::connect_shim(state_dir)));
   TRY(shim::write_frame(fd.get(), shim::kControl, Json{{"op", "subscribe"}, {"stdout", stdout}, {"stderr", stderr}}.dump()));
+  if (!await_reply) return fd;
   auto frame = TRY(shim::read_frame(fd.get()));
   if (!frame || frame->type != shim::kReply) return fail("the container's shim did not answer", ESRCH);
   return fd;

@@ -43,7 +43,9 @@ void reap_shim(pid_t shim, bool later = false);
 Result<Json> shim_request(const std::string& state_dir, const Json& request);
 
 // A connection subscribed to the process's output (none when both false).
-Result<UniqueFd> shim_subscribe(const std::string& state_dir, bool stdout, bool stderr);
+// Without await_reply, the shim's reply is left for the reader of the
+// connection to skip (as it skips all but the exit, when watching for it).
+Result<UniqueFd> shim_subscribe(const std::string& state_dir, bool stdout, bool stderr, bool await_reply = true);
 
 // The exit status a shim left behind; nullopt if it wrote none.
 std::optional<int> shim_exit_status(const std::string& state_dir);
