@@ -15,33 +15,31 @@ Result<UniqueFd> open_file(const std::string& path, int flags, mode_t mode) {
   return UniqueFd(fd);
 }
 
-Result<std::string> read_fd(int fd) {
+namespace {
+
+// To EOF, or with `line` until a newline.
+Result<std::string> read_up_to(int fd, bool line) {
   std::string out;
   char buf[8192];
-  for (;;) {
+  while (!(line && out.ends_with('\n'))) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno("read");
     }
-    if (n == 0) return out;
+    if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
+  return out;
 }
 
+}  // namespace
+
+Result<std::string> read_fd(int fd) { return read_up_to(fd, false); }
+
 Result<std::string> read_line(int fd) {
-  std::string out;
-  char buf[256];
-  while (!out.ends_with('\n')) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("read");
-    }
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  out.pop_back();
+  auto out = TRY(read_up_to(fd, true));
+  if (out.ends_with('\n')) out.pop_back();
   return out;
 }
 

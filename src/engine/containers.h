@@ -25,7 +25,7 @@ namespace berth::engine {
 struct ContainerPaths {
   std::string data_root;  // containers/<id>/: record, log, upper layer, rootfs mount
   std::string exec_root;  // containers/<id>/: shim socket, bundle; runtime/: the runtime's state
-  std::string shim;       // berth-shim binary
+  std::string shim;       // berth-shim-start binary
   std::string init;       // the init of run --init (tini-static)
 };
 

@@ -13,7 +13,7 @@
 namespace berth::engine {
 
 struct ShimLaunch {
-  std::string shim;          // the berth-shim binary
+  std::string shim;          // the berth-shim-start binary
   std::string runtime_root;  // the runtime library's state root
   std::string id;            // container id
   std::string bundle;        // directory with config.json

@@ -35,7 +35,7 @@ namespace bhttp = beast::http;
 
 // Threads for connections, kept a while for the next one: starting a thread
 // (and handing its stack back after) cost about as much as a short request,
-// and `run` makes four connections.
+// and `berth run` makes four connections.
 class Workers {
  public:
   using Job = std::move_only_function<void()>;
