@@ -371,7 +371,8 @@ int runtime_main(int argc, char** argv) {
       options.console_socket = exec_console;
       options.preserve_fds = exec_preserve_fds;
       options.detach = detach;
-      return rt.exec(id, options);
+      int status = TRY(rt.exec(id, options));
+      return detach ? 0 : status;
     }
     return 0;
   }();

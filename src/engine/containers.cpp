@@ -100,10 +100,7 @@ Result<void> Containers::restore() {
   TRY(make_dirs(trash_dir(""), 0700));
   // What removals cut short left behind.
   auto trash = TRY(open_file(trash_dir(""), O_RDONLY | O_DIRECTORY));
-  for (const auto& id : TRY(list_directory(trash.get()))) {
-    cleanup_rootfs(id, trash_dir(id));
-    (void)remove_all(trash_dir(id));
-  }
+  for (const auto& id : TRY(list_directory(trash.get()))) (void)empty_trash(id);
   auto dir = TRY(open_file(root, O_RDONLY | O_DIRECTORY));
   for (const auto& id : TRY(list_directory(dir.get()))) {
     auto text = read_file(root + "/" + id + "/container.json");
@@ -135,7 +132,7 @@ Result<void> Containers::restore() {
   for (const auto& [id, entry] : by_id_) {
     std::string policy = string_field(field(entry->c.host_config, "RestartPolicy"), "Name");
     if (entry->shim_ready) continue;
-    if (field(entry->c.host_config, "AutoRemove") == true)
+    if (auto_remove(entry->c))
       to_remove.push_back(entry);
     else if (entry->c.state.status == "exited" && !entry->c.manually_stopped && (policy == "always" || policy == "unless-stopped"))
       to_start.push_back(entry);
@@ -446,8 +443,10 @@ void Containers::handle_exit(const std::shared_ptr<Entry>& entry, std::optional<
   bool oom_killed = runtime::Runtime(runtime_root()).oom_killed(id).value_or(false);
   // Cleaned up while the container still counts as running, so that no
   // start can come in between; one that goes with its exit (--rm) is
-  // cleaned up by its removal, once those waiting for it have heard.
-  if (field(entry->c.host_config, "AutoRemove") != true) cleanup_rootfs(id);
+  // cleaned up (and not kept on disk) by its removal, once those waiting for
+  // it have heard.
+  bool removed_next = auto_remove(entry->c);
+  if (!removed_next) cleanup_rootfs(id);
   std::lock_guard lock(mutex_);
   ContainerState& s = entry->c.state;
   s.pid = 0;
@@ -463,7 +462,7 @@ void Containers::handle_exit(const std::shared_ptr<Entry>& entry, std::optional<
   }
   entry->shim_ready = false;
   entry->exits++;
-  if (field(entry->c.host_config, "AutoRemove") != true) (void)persist(entry->c);  // one to remove now is not kept
+  if (!removed_next) (void)persist(entry->c);
   changed_.notify_all();
   if (s.oom_killed) events_.publish("container", "oom", id, {{"name", entry->c.name}});
   events_.publish("container", "die", id,
@@ -474,7 +473,7 @@ void Containers::apply_restart_policy(const std::shared_ptr<Entry>& entry) {
   std::unique_lock lock(mutex_);
   const Container& c = entry->c;
   if (entry->removed) return;
-  if (field(c.host_config, "AutoRemove") == true) {  // even when it could not start, as Docker does
+  if (auto_remove(c)) {  // even when it could not start, as Docker does
     lock.unlock();
     std::lock_guard op(entry->op);
     if (!entry->c.state.running()) (void)remove_locked(entry);
@@ -661,8 +660,8 @@ Result<void> Containers::remove_locked(const std::shared_ptr<Entry>& entry) {
   }
   // Out of sight with one rename, so that waiters hear at once (--rm); the
   // files go after, and berthd's restore finishes what a crash cut short.
-  std::string trash = trash_dir(id);
-  if (::rename(container_dir(id).c_str(), trash.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + container_dir(id));
+  if (::rename(container_dir(id).c_str(), trash_dir(id).c_str()) != 0 && errno != ENOENT)
+    return fail_errno("remove " + container_dir(id));
   {
     std::lock_guard lock(mutex_);
     by_id_.erase(id);
@@ -672,12 +671,16 @@ Result<void> Containers::remove_locked(const std::shared_ptr<Entry>& entry) {
     changed_.notify_all();
   }
   events_.publish("container", "destroy", id, {{"name", entry->c.name}, {"image", string_field(entry->c.config, "Image")}});
-  cleanup_rootfs(id, trash);  // left for the removal by an exit (--rm)
-  auto removed = remove_all(trash);
+  auto removed = empty_trash(id);
   std::lock_guard lock(mutex_);
   removals_--;
   changed_.notify_all();
   return removed;
+}
+
+Result<void> Containers::empty_trash(const std::string& id) {
+  cleanup_rootfs(id, trash_dir(id));  // left for the removal by an exit (--rm)
+  return remove_all(trash_dir(id));
 }
 
 void Containers::finish_removals(std::chrono::seconds timeout) {

@@ -108,6 +108,9 @@ class Containers {
   std::string state_dir(const std::string& id) const;
   // Where a container's directory goes while its files are removed.
   std::string trash_dir(const std::string& id) const;
+  // Unmounts and deletes what a removal moved to the trash.
+  Result<void> empty_trash(const std::string& id);
+  static bool auto_remove(const Container& c) { return field(c.host_config, "AutoRemove") == true; }
   std::string runtime_root() const { return paths_.exec_root + "/runtime"; }
   const ContainerPaths& paths() const { return paths_; }
   image::ImageStore& images() { return images_; }

@@ -5,10 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <iterator>
 #include <thread>
 #include <vector>
 
 #include "base/file.h"
+#include "shim/flags.h"
 #include "shim/protocol.h"
 
 extern char** environ;
@@ -18,11 +21,7 @@ namespace berth::engine {
 Result<LaunchedShim> launch_shim(const ShimLaunch& l) {
   std::vector<std::string> args = {l.shim, "--id", l.id, "--bundle", l.bundle, "--runtime-root", l.runtime_root,
                                    "--state-dir", l.state_dir};
-  if (!l.log_path.empty()) {
-    args.insert(args.end(), {"--log", l.log_path, "--log-max-size", std::to_string(l.log_options.max_size), "--log-max-files",
-                             std::to_string(l.log_options.max_files)});
-  }
-  if (l.tty) args.push_back("--tty");
+  std::ranges::copy(shim::serve_flags({l.log_path, l.log_options, l.tty}), std::back_inserter(args));
   if (l.open_stdin) args.push_back("--stdin");
   if (!l.exec_process.empty()) args.insert(args.end(), {"--exec", l.exec_process});
   std::vector<char*> argv;

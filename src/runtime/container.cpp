@@ -439,7 +439,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& options) {
   TRY(sync.send(SyncType::kStart));
   TRY(wait_for_exec(sync));
   processes.release();
-  if (options.detach) return 0;
+  if (options.detach) return pid;
   return wait_foreground(pid, master.get());
 }
 

@@ -56,7 +56,8 @@ class Runtime {
   Result<std::vector<ContainerInfo>> list() const;
   Result<void> kill(const std::string& id, int signal, bool all);
   Result<void> remove(const std::string& id, bool force);
-  // Runs another process in the container; the exit status unless detached.
+  // Runs another process in the container: its exit status, or when
+  // detached its pid.
   Result<int> exec(const std::string& id, const ExecOptions& options);
   Result<void> pause(const std::string& id);
   Result<void> resume(const std::string& id);

@@ -40,7 +40,6 @@ std::optional<Frame> take_frame(std::string& buffer);
 // Where the shim of a container (or of an exec) keeps its socket and status.
 inline constexpr const char* kSocketName = "shim.sock";
 inline constexpr const char* kExitFileName = "exit.json";
-inline constexpr const char* kPidFileName = "pid";
 
 // Connects to the shim socket in dir (by a /proc/self/fd path, so the
 // directory's length does not matter).

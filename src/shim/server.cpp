@@ -264,13 +264,12 @@ Result<void> serve(const ServeOptions& options, UniqueFd listener, StdioEnds std
 // --master. The container starts by its exec fifo.
 int serve_main(int argc, char** argv) {
   ServeOptions options;
-  std::string state_dir, pid, fifo, max_size, max_files;
+  std::string state_dir, pid, fifo;
   std::string listener = "-1", in = "-1", out = "-1", err = "-1", master = "-1";
   auto parsed = parse_flags(argc, argv,
-                            {{"--state-dir", &state_dir}, {"--pid", &pid}, {"--exec-fifo", &fifo}, {"--log", &options.log_path},
-                             {"--log-max-size", &max_size}, {"--log-max-files", &max_files}, {"--listener", &listener},
+                            {{"--state-dir", &state_dir}, {"--pid", &pid}, {"--exec-fifo", &fifo}, {"--listener", &listener},
                              {"--stdin", &in}, {"--stdout", &out}, {"--stderr", &err}, {"--master", &master}},
-                            {{"--tty", &options.tty}});
+                            {}, options);
   if (parsed && (state_dir.empty() || pid.empty() || fifo.empty() || listener == "-1"))
     parsed = fail("--state-dir, --pid, --exec-fifo and --listener are required");
   if (parsed && ::chdir(state_dir.c_str()) != 0) parsed = fail_errno("cannot enter " + state_dir);
@@ -278,8 +277,6 @@ int serve_main(int argc, char** argv) {
     (void)write_all(2, "berth-shim: " + parsed.error().message() + "\n");
     return 2;
   }
-  if (!max_size.empty()) options.log_options.max_size = std::strtoull(max_size.c_str(), nullptr, 10);
-  if (!max_files.empty()) options.log_options.max_files = std::atoi(max_files.c_str());
   pid_t container = static_cast<pid_t>(std::atol(pid.c_str()));
   StdioEnds stdio{inherited_fd(in), inherited_fd(out), inherited_fd(err), inherited_fd(master)};
   if (auto served = serve(options, inherited_fd(listener), std::move(stdio), container, start_by_exec_fifo(fifo, container));

@@ -8,7 +8,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 #include "base/exec_fifo.h"
@@ -138,11 +140,9 @@ Result<pid_t> start_exec(const Options& options, StdioEnds& ours) {
   auto child = TRY(ChildStdio::make(options, ours));
   auto text = TRY(read_file(options.exec_process));
   runtime::ExecOptions exec{.process = TRY_CTX(oci::parse_process(text), options.exec_process), .stdio = child.fds()};
-  exec.pid_file = options.state_dir + "/" + kPidFileName;
   exec.console_socket = child.console_socket();
   exec.detach = true;
-  TRY(runtime::Runtime(options.runtime_root).exec(options.id, exec));
-  auto pid = static_cast<pid_t>(std::atol(TRY(read_file(exec.pid_file)).c_str()));
+  pid_t pid = TRY(runtime::Runtime(options.runtime_root).exec(options.id, exec));
   if (child.console) ours.master = TRY(receive_console(child.console.get()));
   return pid;
 }
@@ -151,7 +151,7 @@ Result<pid_t> start_exec(const Options& options, StdioEnds& ours) {
 // the container's shim then keeps under 1 MiB resident. Returns only if the
 // exec failed.
 void become_serving_shim(const Options& options, const UniqueFd& listener, const StdioEnds& ours, pid_t pid) {
-  auto fd_text = [](const UniqueFd& fd) {
+  auto passed = [](const UniqueFd& fd) {  // kept open across the exec, by number
     if (fd) ::fcntl(fd.get(), F_SETFD, 0);
     return std::to_string(fd.get());
   };
@@ -162,16 +162,12 @@ void become_serving_shim(const Options& options, const UniqueFd& listener, const
                                    "--state-dir", options.state_dir,
                                    "--pid", std::to_string(pid),
                                    "--exec-fifo", exec_fifo(options),
-                                   "--listener", fd_text(listener),
-                                   "--stdin", fd_text(ours.in),
-                                   "--stdout", fd_text(ours.out),
-                                   "--stderr", fd_text(ours.err),
-                                   "--master", fd_text(ours.master)};
-  if (!options.serve.log_path.empty()) {
-    args.insert(args.end(), {"--log", options.serve.log_path, "--log-max-size", std::to_string(options.serve.log_options.max_size),
-                             "--log-max-files", std::to_string(options.serve.log_options.max_files)});
-  }
-  if (options.serve.tty) args.push_back("--tty");
+                                   "--listener", passed(listener),
+                                   "--stdin", passed(ours.in),
+                                   "--stdout", passed(ours.out),
+                                   "--stderr", passed(ours.err),
+                                   "--master", passed(ours.master)};
+  std::ranges::copy(serve_flags(options.serve), std::back_inserter(args));
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -181,16 +177,12 @@ void become_serving_shim(const Options& options, const UniqueFd& listener, const
 
 Result<Options> parse_options(int argc, char** argv) {
   Options o;
-  std::string max_size, max_files;
   TRY(parse_flags(argc, argv,
                   {{"--id", &o.id}, {"--bundle", &o.bundle}, {"--runtime-root", &o.runtime_root}, {"--state-dir", &o.state_dir},
-                   {"--log", &o.serve.log_path}, {"--log-max-size", &max_size}, {"--log-max-files", &max_files},
                    {"--exec", &o.exec_process}},
-                  {{"--tty", &o.serve.tty}, {"--stdin", &o.open_stdin}}));
+                  {{"--stdin", &o.open_stdin}}, o.serve));
   if (o.id.empty() || o.bundle.empty() || o.runtime_root.empty() || o.state_dir.empty())
     return fail("--id, --bundle, --runtime-root and --state-dir are required");
-  if (!max_size.empty()) o.serve.log_options.max_size = std::strtoull(max_size.c_str(), nullptr, 10);
-  if (!max_files.empty()) o.serve.log_options.max_files = std::atoi(max_files.c_str());
   return o;
 }
 
